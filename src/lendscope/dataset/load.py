@@ -1,0 +1,237 @@
+"""Read dataset files (CSV or YAML) into typed rows, collecting problems instead of raising."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lendscope.dataset.schema import PERIOD_RE, TABLES, USER_TABLES, Table
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input: where (file, row, field) and what."""
+
+    file: str
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f": row {self.row}" if self.row else "")
+        if self.field:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class TableFile:
+    """Rows of one table read from one file; ``rows[i]['_row']`` is the row number shown to users."""
+
+    path: str
+    table: Table
+    rows: list[Row]
+
+
+class DatasetError(Exception):
+    """Raised when input files have problems; nothing has been written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"{len(self.problems)} problem(s) found:\n{lines}{more}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value).strip()
+
+
+def parse_value(col_type: str, text: str) -> Any:
+    """Parse one cell's text as ``col_type``; raise ValueError with a user-facing reason."""
+    if col_type == "str":
+        return text
+    if col_type == "float":
+        if "," in text or "_" in text:
+            raise ValueError(f"{text!r} is not a plain number (write 11.2e9, no separators)")
+        try:
+            v = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{text!r} is not a finite number")
+        return v
+    if col_type == "int":
+        try:
+            f = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an integer") from None
+        if not f.is_integer():
+            raise ValueError(f"{text!r} is not an integer")
+        return int(f)
+    if col_type == "date":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date YYYY-MM-DD") from None
+    if col_type == "period":
+        if not PERIOD_RE.match(text):
+            raise ValueError(f"{text!r} is not a quarter YYYYQn (e.g. 2024Q4)")
+        return text
+    raise AssertionError(col_type)
+
+
+def detect_table(columns: list[str], allowed: tuple[str, ...]) -> Table | None:
+    """The table whose required columns are all present and which has every given column."""
+    cols = set(columns)
+    for name in allowed:
+        t = TABLES[name]
+        if cols <= set(t.names) and {c.name for c in t.columns if c.required} <= cols:
+            return t
+    return None
+
+
+def coerce_rows(
+    path: str, table: Table, raw: list[tuple[int, dict[str, Any]]], problems: list[Problem]
+) -> list[Row]:
+    """Type every cell; a row with any bad cell is reported and dropped."""
+    out: list[Row] = []
+    for rownum, rec in raw:
+        row: Row = {"_row": rownum, "_file": path}
+        ok = True
+        for col in table.columns:
+            text = _cell(rec.get(col.name))
+            if text == "":
+                if col.required:
+                    problems.append(Problem(path, rownum, col.name, "is empty; a value is required"))
+                    ok = False
+                row[col.name] = "" if col.type == "str" else None
+                continue
+            try:
+                row[col.name] = parse_value(col.type, text)
+            except ValueError as e:
+                problems.append(Problem(path, rownum, col.name, str(e)))
+                ok = False
+                continue
+            if col.choices and row[col.name] not in col.choices:
+                problems.append(
+                    Problem(
+                        path,
+                        rownum,
+                        col.name,
+                        f"unknown value {text!r}; expected one of {', '.join(col.choices)}",
+                    )
+                )
+                ok = False
+        if ok:
+            out.append(row)
+    return out
+
+
+def _read_csv(text: str, path: str, problems: list[Problem]) -> tuple[list[str], list]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        problems.append(Problem(path, 0, "", "file is empty: expected a header row"))
+        return [], []
+    reader.fieldnames = header
+    raw = []
+    for i, rec in enumerate(reader, start=2):  # line 1 is the header
+        if None in rec:
+            problems.append(Problem(path, i, "", f"has {len(header) + len(rec[None])} cells, "
+                                    f"the header has {len(header)}"))
+            continue
+        if all(_cell(v) == "" for v in rec.values()):
+            continue
+        raw.append((i, rec))
+    return header, raw
+
+
+def read_file(path: str | Path, allowed: tuple[str, ...] = USER_TABLES) -> tuple[
+    list[TableFile], list[Problem]
+]:
+    """Read a CSV or YAML file of one table (YAML may map table names to lists of rows)."""
+    path = str(path)
+    problems: list[Problem] = []
+    p = Path(path)
+    if not p.is_file():
+        return [], [Problem(path, 0, "", "file not found")]
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        return [], [Problem(path, 0, "", f"not UTF-8 text ({e.reason} at byte {e.start})")]
+    suffix = p.suffix.lower()
+    chunks: list[tuple[str | None, list[str], list]] = []
+    if suffix == ".csv":
+        header, raw = _read_csv(text, path, problems)
+        if header:
+            chunks.append((None, header, raw))
+    elif suffix in (".yaml", ".yml"):
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = mark.line + 1 if mark else 0
+            return [], [Problem(path, line, "", f"not valid YAML: {getattr(e, 'problem', e)}")]
+        groups = doc.items() if isinstance(doc, dict) else [(None, doc)]
+        for name, recs in groups:
+            if name is not None and name not in allowed:
+                problems.append(Problem(path, 0, "", f"unknown table {name!r}; expected one of "
+                                        f"{', '.join(allowed)}"))
+                continue
+            if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
+                problems.append(Problem(path, 0, "", "expected a list of rows (mappings)"))
+                continue
+            cols = sorted({k for r in recs for k in r})
+            chunks.append((name, cols, [(i, r) for i, r in enumerate(recs, start=1)]))
+    else:
+        return [], [Problem(path, 0, "", f"unsupported file type {suffix!r}; use .csv or .yaml")]
+    out = []
+    for name, cols, raw in chunks:
+        table = TABLES[name] if name else detect_table(cols, allowed)
+        if table is None:
+            best = max(allowed, key=lambda n: len(set(cols) & set(TABLES[n].names)))
+            t = TABLES[best]
+            missing = [c.name for c in t.columns if c.required and c.name not in cols]
+            extra = [c for c in cols if c not in t.names]
+            detail = "; ".join(
+                s for s in (
+                    f"missing column(s) {', '.join(missing)}" if missing else "",
+                    f"unknown column(s) {', '.join(extra)}" if extra else "",
+                ) if s
+            )
+            problems.append(Problem(path, 1 if suffix == ".csv" else 0, "",
+                                    f"columns match no table (closest: {best}): {detail}"))
+            continue
+        out.append(TableFile(path, table, coerce_rows(path, table, raw, problems)))
+    return out, problems
+
+
+def bundled_files() -> list[TableFile]:
+    """The dataset shipped in the package; it is validated by the test suite."""
+    out = []
+    root = resources.files("lendscope") / "data"
+    for name in TABLES:
+        res = root / f"{name}.csv"
+        problems: list[Problem] = []
+        header, raw = _read_csv(res.read_text(encoding="utf-8"), f"lendscope/data/{name}.csv",
+                                problems)
+        rows = coerce_rows(f"lendscope/data/{name}.csv", TABLES[name], raw, problems)
+        if problems:
+            raise DatasetError(problems)
+        out.append(TableFile(f"lendscope/data/{name}.csv", TABLES[name], rows))
+    return out
