@@ -132,3 +132,19 @@ def vc_as_of(vc: ir.Table, vintage: date) -> ir.Table:
     v = as_of(vc, ["period"], vintage)
     return v.select("period", "deals", "amount_usd", "share_of_crypto_vc", "method",
                     "source_id").mutate(pidx=period_idx(v.period))
+
+
+def chain_values(obs: ir.Table) -> ir.Table:
+    """Per (period, segment, chain): the cited chain total, else the sum of its platform rows."""
+    on = obs.filter(obs.chain != "")
+    cited = on.filter(on.platform == "").select("period", "segment", "chain",
+                                                cited_usd="value_usd")
+    plat = on.filter(on.platform != "")
+    rows = plat.group_by(["period", "segment", "chain"]).aggregate(rows_usd=plat.value_usd.sum())
+    j = cited.outer_join(rows, ["period", "segment", "chain"])
+    return j.select(
+        period=ibis.coalesce(j.period, j.period_right),
+        segment=ibis.coalesce(j.segment, j.segment_right),
+        chain=ibis.coalesce(j.chain, j.chain_right),
+        usd=ibis.coalesce(j.cited_usd, j.rows_usd),
+    )

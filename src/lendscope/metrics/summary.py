@@ -14,6 +14,8 @@ from lendscope.metrics.concentration import hhi, platform_shares, top_n
 from lendscope.metrics.cycles import changes, cycles
 from lendscope.metrics.frames import (
     SERIES,
+    as_of,
+    chain_values,
     observations_as_of,
     overlaps_by_period,
     quarterly,
@@ -40,7 +42,8 @@ def _rows(expr: ir.Table, order: list[str]) -> list[Rec]:
 
 def latest_vintage(con) -> date:
     """The newest ``published`` date among observations."""
-    return con.table("observations").published.max().execute()
+    v = con.table("observations").published.max().execute()
+    return v.date() if hasattr(v, "date") and callable(v.date) else v
 
 
 def revisions(obs: ir.Table, vintage: date) -> ir.Table:
@@ -56,6 +59,19 @@ def revisions(obs: ir.Table, vintage: date) -> ir.Table:
         "source_id", "note")
 
 
+def source_usage(con) -> ir.Table:
+    """Every source with the number of figures (rows of any table, any vintage) it backs."""
+    refs = None
+    for name in ("observations", "overlaps", "vc_funding", "cited_metrics", "context"):
+        t = con.table(name).select("source_id")
+        refs = t if refs is None else refs.union(t, distinct=False)
+    counts = refs.group_by("source_id").aggregate(figures=refs.count())
+    src = con.table("sources")
+    j = src.left_join(counts, src.id == counts.source_id)
+    return j.select("id", "title", "publisher", "url", "published", "kind",
+                    figures=ibis.coalesce(j.figures, 0))
+
+
 @dataclass
 class MarketMetrics:
     """Results of every metric expression at one vintage, as lists of records."""
@@ -69,7 +85,9 @@ class MarketMetrics:
     overlaps: list[Rec]
     vc: list[Rec]
     revisions: list[Rec]
-    _by: dict = field(default_factory=dict, repr=False)
+    chain_rows: list[Rec] = field(default_factory=list)
+    cited: list[Rec] = field(default_factory=list)
+    sources: list[Rec] = field(default_factory=list)
 
     @classmethod
     def compute(cls, con, vintage: date | None = None) -> MarketMetrics:
@@ -95,6 +113,10 @@ class MarketMetrics:
             vc=_rows(vc_as_of(con.table("vc_funding"), vintage), ["pidx"]),
             revisions=_rows(revisions(con.table("observations"), vintage),
                             ["period", "segment", "published"]),
+            chain_rows=_rows(chain_values(obs), ["period", "segment", "chain"]),
+            cited=_rows(as_of(con.table("cited_metrics"), ["period", "scope", "metric"], vintage),
+                        ["period", "scope", "metric"]),
+            sources=_rows(source_usage(con), ["id"]),
         )
 
     # -- lookups -----------------------------------------------------------------------------
@@ -131,6 +153,12 @@ class MarketMetrics:
         rows.sort(key=lambda r: (not r["named"], r["rank"] or 0))
         return [{"platform": r["platform"], "usd": money(r["usd"]), "share": frac(r["share"]),
                  "members": r["members"], "named": r["named"]} for r in rows]
+
+    def chains(self, period: str, segment: str = "defi") -> list[Rec]:
+        """Per-chain amounts of a segment in a quarter, largest first."""
+        rows = [r for r in self.chain_rows if r["period"] == period and r["segment"] == segment]
+        return [{"chain": r["chain"], "usd": money(r["usd"])}
+                for r in sorted(rows, key=lambda r: (-r["usd"], r["chain"]))]
 
     def series_summary(self, series: str, period: str) -> Rec:
         """ATH, deepest fall, drawdown and rebound of a series up to ``period``."""

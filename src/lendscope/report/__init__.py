@@ -1,0 +1,1 @@
+"""The quarterly report: findings, charts, HTML and PDF."""
