@@ -82,6 +82,8 @@ def parse_value(col_type: str, text: str) -> Any:
             raise ValueError(f"{text!r} is not an integer") from None
         if not f.is_integer():
             raise ValueError(f"{text!r} is not an integer")
+        if abs(f) >= 2**63:
+            raise ValueError(f"{text!r} is out of range for an integer")
         return int(f)
     if col_type == "date":
         try:
@@ -150,7 +152,16 @@ def _read_csv(text: str, path: str, problems: list[Problem]) -> tuple[list[str],
         return [], []
     reader.fieldnames = header
     raw = []
-    for i, rec in enumerate(reader, start=2):  # line 1 is the header
+    rows = iter(enumerate(reader, start=2))  # line 1 is the header
+    i = 1
+    while True:
+        try:
+            i, rec = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            problems.append(Problem(path, i + 1, "", f"unreadable CSV: {e}"))
+            break
         if None in rec:
             problems.append(Problem(path, i, "", f"has {len(header) + len(rec[None])} cells, "
                                     f"the header has {len(header)}"))
@@ -196,6 +207,7 @@ def read_file(path: str | Path, allowed: tuple[str, ...] = USER_TABLES) -> tuple
             if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
                 problems.append(Problem(path, 0, "", "expected a list of rows (mappings)"))
                 continue
+            recs = [{str(k): v for k, v in r.items()} for r in recs]
             cols = sorted({k for r in recs for k in r})
             chunks.append((name, cols, [(i, r) for i, r in enumerate(recs, start=1)]))
     else:
@@ -203,6 +215,11 @@ def read_file(path: str | Path, allowed: tuple[str, ...] = USER_TABLES) -> tuple
     out = []
     for name, cols, raw in chunks:
         table = TABLES[name] if name else detect_table(cols, allowed)
+        extra = [c for c in cols if table is not None and c not in table.names]
+        if extra:
+            problems.append(Problem(path, 0, "", f"unknown column(s) {', '.join(extra)} for "
+                                    f"table {table.name}"))
+            continue
         if table is None:
             best = max(allowed, key=lambda n: len(set(cols) & set(TABLES[n].names)))
             t = TABLES[best]

@@ -172,7 +172,11 @@ def spark_session(app: str = "lendscope"):  # pragma: no cover - exercised by sp
 
 def connect(db: Path | None = None, backend: str = "duckdb"):
     """An Ibis connection holding every dataset table, on ``duckdb`` or ``pyspark``."""
-    tables = load_tables(db)
+    return connect_tables(load_tables(db), backend)
+
+
+def connect_tables(tables: dict[str, pa.Table], backend: str = "duckdb"):
+    """An Ibis connection on ``backend`` holding the given Arrow tables."""
     if backend == "duckdb":
         con = ibis.duckdb.connect()
     elif backend == "pyspark":

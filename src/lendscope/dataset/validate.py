@@ -11,6 +11,7 @@ from lendscope.dataset.load import Problem, Row, TableFile
 from lendscope.dataset.schema import (
     AGGREGATES,
     FIRST_PERIOD,
+    LAST_YEAR_AHEAD,
     METRIC_BY_SCOPE,
     SEGMENTS,
     UNATTRIBUTED,
@@ -102,6 +103,10 @@ def _period_rules(r: Row, method: str) -> list[Problem]:
     if period_index(r["period"]) < period_index(FIRST_PERIOD):
         out.append(Problem(r["_file"], r["_row"], "period",
                            f"{r['period']} is before {FIRST_PERIOD}, the first quarter covered"))
+    elif period_end(r["period"]).year > r["published"].year + LAST_YEAR_AHEAD:
+        out.append(Problem(r["_file"], r["_row"], "period",
+                           f"{r['period']} is more than {LAST_YEAR_AHEAD} year(s) after the "
+                           f"figure was published ({r['published']})"))
     elif method != "estimate" and r["published"] < period_end(r["period"]):
         out.append(Problem(r["_file"], r["_row"], "published",
                            f"{r['published']} is before the end of {r['period']} "
@@ -193,14 +198,15 @@ def _check_sums(snap: list[Row], period: str, as_of: date, user: set[str], add) 
         closed = not t["chain"] and any(r["platform"] == UNATTRIBUTED for r in comps)
         label = f"{t['segment']}" + (f" on {t['chain']}" if t["chain"] else "")
         if s > t["value_usd"] * tol:
-            culprit = _blame(comps, user)
+            culprit = _blame([*comps, t], user)
             add(culprit, "value_usd", f"{label} platforms sum to {_usd(s)}, more than the cited "
                 f"{label} total {_usd(t['value_usd'])} ({_where(t)}) for {where}"
-                + _unit_hint(culprit, s - t["value_usd"]))
+                + _unit_hint(culprit, s, t["value_usd"]))
         elif closed and s * tol < t["value_usd"]:
-            add(_blame(comps, user), "value_usd", f"{label} platforms incl. '{UNATTRIBUTED}' sum "
+            culprit = _blame([*comps, t], user)
+            add(culprit, "value_usd", f"{label} platforms incl. '{UNATTRIBUTED}' sum "
                 f"to {_usd(s)}, not the cited {label} total {_usd(t['value_usd'])} "
-                f"({_where(t)}) for {where}")
+                f"({_where(t)}) for {where}" + _unit_hint(culprit, s, t["value_usd"]))
     seg = {s: segment_value(snap, s) for s in SEGMENTS}
     for agg, parts in (("total", SEGMENTS), ("total_ex_cdp", ("cefi", "defi"))):
         rows = [r for r in snap if r["segment"] == agg]
@@ -214,16 +220,24 @@ def _check_sums(snap: list[Row], period: str, as_of: date, user: set[str], add) 
             culprit = _blame(involved, user)
             add(culprit, "value_usd", f"{' + '.join(p for p, _, _ in known)} = {_usd(s)} exceeds "
                 f"the cited {agg} {_usd(t['value_usd'])} ({_where(t)}) for {where}"
-                + _unit_hint(culprit, s - t["value_usd"]))
+                + _unit_hint(culprit, s, t["value_usd"]))
         elif len(known) == len(parts) and s * tol < t["value_usd"]:
-            add(_blame(involved, user), "value_usd", f"{' + '.join(parts)} = {_usd(s)} does not "
-                f"sum to the cited {agg} {_usd(t['value_usd'])} ({_where(t)}) for {where}")
+            culprit = _blame(involved, user)
+            add(culprit, "value_usd", f"{' + '.join(parts)} = {_usd(s)} does not "
+                f"sum to the cited {agg} {_usd(t['value_usd'])} ({_where(t)}) for {where}"
+                + _unit_hint(culprit, s, t["value_usd"]))
 
 
-def _unit_hint(row: Row, excess: float) -> str:
+def _unit_hint(row: Row, parts: float, total: float) -> str:
+    """Suggest a 10x fix when rescaling the culprit alone makes parts and total agree."""
     v = row["value_usd"]
-    if v and excess > 0.5 * v and v / 10 >= v - excess * 1.0001:
-        return f"; probable unit error: did you mean {_usd(v / 10)}?"
+    if not v:
+        return ""
+    is_total = not row["platform"] and (parts != v or row["segment"] in AGGREGATES)
+    for fix in (v / 10, v * 10):
+        p, t = (parts, fix) if is_total else (parts - v + fix, total)
+        if t and abs(p - t) <= SUM_TOLERANCE * t:
+            return f"; probable unit error: did you mean {_usd(fix)}?"
     return ""
 
 

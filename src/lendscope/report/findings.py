@@ -25,6 +25,15 @@ def quarter(period: str | None) -> str:
     return "n/a" if not period else f"{period[4:]} {period[:4]}"
 
 
+SERIES_NAME = {"total": "total", "total_ex_cdp": "total excluding CDP", "cefi": "CeFi",
+               "defi": "DeFi apps", "cdp": "CDP stablecoin"}
+
+
+def _rel(drawdown: float) -> str:
+    """``0.43`` -> "43% below", ``-0.18`` -> "18% above"."""
+    return f"{pct(drawdown)} below" if drawdown >= 0 else f"{pct(-drawdown)} above"
+
+
 def _names(rows: list[dict]) -> str:
     names = []
     for r in rows:
@@ -47,8 +56,7 @@ def findings(m: MarketMetrics, period: str) -> list[str]:
         out.append(f"At the end of {quarter(period)}, crypto-collateralised lending stood at "
                    f"{usd(d['total_usd'])}{parts}; the total is {basis}.")
     if tot["peak"] and tot["value_usd"] is not None:
-        dd = tot["drawdown_from_peak"]
-        rel = (f"{pct(dd)} below" if dd > 0 else f"{pct(-dd)} above")
+        rel = _rel(tot["drawdown_from_peak"])
         line = (f"That is {rel} the {quarter(tot['peak']['period'])} peak of "
                 f"{usd(tot['peak']['usd'])}")
         if tot["trough"] and tot["rebound_from_trough"] is not None:
@@ -66,12 +74,11 @@ def findings(m: MarketMetrics, period: str) -> list[str]:
     if ex["value_usd"] is not None and ex["trough"]:
         out.append(f"Excluding CDP stablecoins the market is {usd(ex['value_usd'])}, "
                    f"{pct(ex['rebound_from_trough'])} above its {quarter(ex['trough']['period'])} "
-                   f"low of {usd(ex['trough']['usd'])} and {pct(ex['drawdown_from_peak'])} below "
+                   f"low of {usd(ex['trough']['usd'])} and {_rel(ex['drawdown_from_peak'])} "
                    f"its {quarter(ex['peak']['period'])} peak of {usd(ex['peak']['usd'])}.")
     defi = s["defi"]
     if defi["value_usd"] is not None and defi["trough"]:
-        dd = defi["drawdown_from_peak"]
-        rel = f"{pct(-dd)} above" if dd < 0 else f"{pct(dd)} below"
+        rel = _rel(defi["drawdown_from_peak"])
         out.append(f"DeFi lending apps hold {usd(defi['value_usd'])} of loans, up "
                    f"{pct(defi['rebound_from_trough'])} from their {quarter(defi['trough']['period'])}"
                    f" low of {usd(defi['trough']['usd'])} and {rel} their "
@@ -100,8 +107,8 @@ def findings(m: MarketMetrics, period: str) -> list[str]:
                          f"{usd(then['cefi_usd'])}")
         out.append(line + ".")
     if cefi["value_usd"] is not None and cefi["trough"]:
-        out.append(f"CeFi loan books total {usd(cefi['value_usd'])}: {pct(cefi['drawdown_from_peak'])}"
-                   f" below the {quarter(cefi['peak']['period'])} peak of {usd(cefi['peak']['usd'])}"
+        out.append(f"CeFi loan books total {usd(cefi['value_usd'])}: "
+                   f"{_rel(cefi['drawdown_from_peak'])} the {quarter(cefi['peak']['period'])} peak of {usd(cefi['peak']['usd'])}"
                    f" and {pct(cefi['rebound_from_trough'])} above the "
                    f"{quarter(cefi['trough']['period'])} low of {usd(cefi['trough']['usd'])}.")
     if d["overlap_usd"]:
@@ -110,7 +117,7 @@ def findings(m: MarketMetrics, period: str) -> list[str]:
     big = _biggest_revision(m)
     if big:
         out.append(f"Researchers revise history: the {quarter(big['period'])} "
-                   f"{big['segment'].replace('_', ' ')} figure went from {usd(big['prev_usd'])} "
+                   f"{SERIES_NAME[big['segment']]} figure went from {usd(big['prev_usd'])} "
                    f"({big['prev_published']}) to {usd(big['value_usd'])} ({big['published']}); "
                    f"{len(m.revisions)} revision(s) are known at this vintage.")
     return out
