@@ -43,23 +43,68 @@ OBS = [
 
 def tables() -> dict:
     metric = {"cdp": "supply_usd"}
-    obs = [dict(period=p, segment=s, platform=pl, chain=c,
-                metric=metric.get(s, "outstanding_loans_usd"),
-                value_usd=None if v is None else float(v), source_id="s1", method=m,
-                published=pub, note="", _origin="test", _row=i)
-           for i, (p, s, pl, c, v, m, pub) in enumerate(OBS, start=2)]
-    src = [dict(id="s1", title="t", publisher="p", url="https://x", published=A,
-                kind="report", note="", _origin="test", _row=2)]
-    ov = [dict(period="2019Q4", lender="X", via_platform="App", amount_usd=5.0, source_id="s1",
-               published=A, note="", _origin="test", _row=2)]
-    vc = [dict(period="2019Q2", deals=3, amount_usd=1e6, share_of_crypto_vc=0.02,
-               source_id="s1", method="reported", published=A, note="", _origin="test", _row=2)]
+    obs = [
+        dict(
+            period=p,
+            segment=s,
+            platform=pl,
+            chain=c,
+            metric=metric.get(s, "outstanding_loans_usd"),
+            value_usd=None if v is None else float(v),
+            source_id="s1",
+            method=m,
+            published=pub,
+            note="",
+            _origin="test",
+            _row=i,
+        )
+        for i, (p, s, pl, c, v, m, pub) in enumerate(OBS, start=2)
+    ]
+    src = [
+        dict(
+            id="s1",
+            title="t",
+            publisher="p",
+            url="https://x",
+            published=A,
+            kind="report",
+            note="",
+            _origin="test",
+            _row=2,
+        )
+    ]
+    ov = [
+        dict(
+            period="2019Q4",
+            lender="X",
+            via_platform="App",
+            amount_usd=5.0,
+            source_id="s1",
+            published=A,
+            note="",
+            _origin="test",
+            _row=2,
+        )
+    ]
+    vc = [
+        dict(
+            period="2019Q2",
+            deals=3,
+            amount_usd=1e6,
+            share_of_crypto_vc=0.02,
+            source_id="s1",
+            method="reported",
+            published=A,
+            note="",
+            _origin="test",
+            _row=2,
+        )
+    ]
     rows = {"observations": obs, "sources": src, "overlaps": ov, "vc_funding": vc}
     return {n: to_arrow(t, rows.get(n, [])) for n, t in TABLES.items()}
 
 
-@pytest.fixture(scope="module", params=["duckdb", pytest.param("pyspark",
-                                                               marks=pytest.mark.spark)])
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("pyspark", marks=pytest.mark.spark)])
 def ms(request):
     t = tables()
     return {"A": metrics_of(t, request.param, A), "B": metrics_of(t, request.param, B)}

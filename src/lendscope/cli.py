@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,14 +27,14 @@ app = typer.Typer(
 err = Console(stderr=True, quiet=not sys.stderr.isatty() or bool(os.environ.get("CI")))
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     """Output formats of data commands."""
 
     json = "json"
     table = "table"
 
 
-class ExportFmt(str, Enum):
+class ExportFmt(StrEnum):
     """File formats of ``export``."""
 
     parquet = "parquet"
@@ -42,17 +42,25 @@ class ExportFmt(str, Enum):
     json = "json"
 
 
-class Backend(str, Enum):
+class Backend(StrEnum):
     """Engines the metrics run on."""
 
     duckdb = "duckdb"
     pyspark = "pyspark"
 
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: $LENDSCOPE_DB "
-                                             "or the user data dir; bundled data if absent).")]
-VintageOpt = Annotated[str | None, typer.Option(
-    "--vintage", help="Use figures known on this date, YYYY-MM-DD (default: latest).")]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="DuckDB file (default: $LENDSCOPE_DB or the user data dir; bundled data if absent).",
+    ),
+]
+SinceOpt = Annotated[str | None, typer.Option(help="Also report growth since this quarter.")]
+VintageOpt = Annotated[
+    str | None,
+    typer.Option("--vintage", help="Use figures known on this date, YYYY-MM-DD (default: latest)."),
+]
 
 
 def _date(text: str | None, opt: str) -> date | None:
@@ -122,7 +130,7 @@ def metrics(
     period: Annotated[str | None, typer.Option(help="Quarter YYYYQn (default: latest).")] = None,
     vintage: VintageOpt = None,
     fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.json,
-    since: Annotated[str | None, typer.Option(help="Also report growth since this quarter.")] = None,
+    since: SinceOpt = None,
     backend: Annotated[Backend, typer.Option(help="Engine for the metrics.")] = Backend.duckdb,
     db: DbOpt = None,
 ) -> None:
@@ -155,14 +163,28 @@ def _metrics_table(out: dict) -> RichTable:
     for c in ("series", "value", "ATH", "peak → trough", "drawdown", "rebound", "QoQ"):
         t.add_column(c, justify="right" if c != "series" else "left")
     for name, s in out["series"].items():
-        fall = (f"{s['peak']['period']} {usd(s['peak']['usd'])} → {s['trough']['period']} "
-                f"{usd(s['trough']['usd'])}") if s["trough"] else "—"
-        t.add_row(name, usd(s["value_usd"]), f"{s['ath']['period']} {usd(s['ath']['usd'])}"
-                  if s["ath"] else "—", fall, pct(s["drawdown_from_peak"]),
-                  pct(s["rebound_from_trough"]), pct(s["qoq_change"]))
-    t.caption = (f"DeFi share ex-CDP {pct(out['defi_share_ex_cdp'])} · on-chain share "
-                 f"{pct(out['onchain_share'])} · CeFi top 3 {pct(out['cefi_top3_share'])} · "
-                 f"CeFi HHI {out['cefi_hhi'] if out['cefi_hhi'] is None else round(out['cefi_hhi'], 3)}")
+        fall = (
+            (
+                f"{s['peak']['period']} {usd(s['peak']['usd'])} → {s['trough']['period']} "
+                f"{usd(s['trough']['usd'])}"
+            )
+            if s["trough"]
+            else "—"
+        )
+        t.add_row(
+            name,
+            usd(s["value_usd"]),
+            f"{s['ath']['period']} {usd(s['ath']['usd'])}" if s["ath"] else "—",
+            fall,
+            pct(s["drawdown_from_peak"]),
+            pct(s["rebound_from_trough"]),
+            pct(s["qoq_change"]),
+        )
+    t.caption = (
+        f"DeFi share ex-CDP {pct(out['defi_share_ex_cdp'])} · on-chain share "
+        f"{pct(out['onchain_share'])} · CeFi top 3 {pct(out['cefi_top3_share'])} · "
+        f"CeFi HHI {'—' if out['cefi_hhi'] is None else round(out['cefi_hhi'], 3)}"
+    )
     return t
 
 
@@ -197,8 +219,9 @@ def sources(
     for c in ("id", "publisher", "published", "kind", "figures", "url"):
         t.add_column(c, overflow="fold")
     for r in rows:
-        t.add_row(r["id"], r["publisher"], str(r["published"]), r["kind"], str(r["figures"]),
-                  r["url"])
+        t.add_row(
+            r["id"], r["publisher"], str(r["published"]), r["kind"], str(r["figures"]), r["url"]
+        )
     Console(width=200).print(t)
 
 
@@ -207,8 +230,10 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("out"),
     period: Annotated[str | None, typer.Option(help="Quarter to report (default: latest).")] = None,
     vintage: VintageOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date printed on the report "
-                                              "(default: the vintage).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Date printed on the report (default: the vintage)."),
+    ] = None,
     pdf: Annotated[bool, typer.Option(help="Also write report.pdf.")] = True,
     db: DbOpt = None,
 ) -> None:

@@ -15,10 +15,24 @@ from lendscope.dataset.store import load_tables
 from lendscope.metrics import SERIES, MarketMetrics
 
 FLAT_KEYS = (
-    "period", "vintage", "total_usd", "total_basis", "cefi_usd", "defi_usd", "cdp_usd",
-    "total_ex_cdp_usd", "total_ex_cdp_basis", "defi_share_ex_cdp", "onchain_share",
-    "cefi_top3_share", "cefi_top3_exact", "cefi_hhi", "cefi_hhi_max", "cefi_attributed_share",
-    "overlap_usd", "total_adjusted_usd",
+    "period",
+    "vintage",
+    "total_usd",
+    "total_basis",
+    "cefi_usd",
+    "defi_usd",
+    "cdp_usd",
+    "total_ex_cdp_usd",
+    "total_ex_cdp_basis",
+    "defi_share_ex_cdp",
+    "onchain_share",
+    "cefi_top3_share",
+    "cefi_top3_exact",
+    "cefi_hhi",
+    "cefi_hhi_max",
+    "cefi_attributed_share",
+    "overlap_usd",
+    "total_adjusted_usd",
 )
 
 

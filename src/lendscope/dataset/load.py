@@ -36,7 +36,7 @@ class Problem:
 
 @dataclass
 class TableFile:
-    """Rows of one table read from one file; ``rows[i]['_row']`` is the row number shown to users."""
+    """Rows of one table read from one file; ``_row`` is the row number shown to users."""
 
     path: str
     table: Table
@@ -119,7 +119,9 @@ def coerce_rows(
             text = _cell(rec.get(col.name))
             if text == "":
                 if col.required:
-                    problems.append(Problem(path, rownum, col.name, "is empty; a value is required"))
+                    problems.append(
+                        Problem(path, rownum, col.name, "is empty; a value is required")
+                    )
                     ok = False
                 row[col.name] = "" if col.type == "str" else None
                 continue
@@ -163,8 +165,14 @@ def _read_csv(text: str, path: str, problems: list[Problem]) -> tuple[list[str],
             problems.append(Problem(path, i + 1, "", f"unreadable CSV: {e}"))
             break
         if None in rec:
-            problems.append(Problem(path, i, "", f"has {len(header) + len(rec[None])} cells, "
-                                    f"the header has {len(header)}"))
+            problems.append(
+                Problem(
+                    path,
+                    i,
+                    "",
+                    f"has {len(header) + len(rec[None])} cells, the header has {len(header)}",
+                )
+            )
             continue
         if all(_cell(v) == "" for v in rec.values()):
             continue
@@ -172,9 +180,9 @@ def _read_csv(text: str, path: str, problems: list[Problem]) -> tuple[list[str],
     return header, raw
 
 
-def read_file(path: str | Path, allowed: tuple[str, ...] = USER_TABLES) -> tuple[
-    list[TableFile], list[Problem]
-]:
+def read_file(
+    path: str | Path, allowed: tuple[str, ...] = USER_TABLES
+) -> tuple[list[TableFile], list[Problem]]:
     """Read a CSV or YAML file of one table (YAML may map table names to lists of rows)."""
     path = str(path)
     problems: list[Problem] = []
@@ -201,8 +209,11 @@ def read_file(path: str | Path, allowed: tuple[str, ...] = USER_TABLES) -> tuple
         groups = doc.items() if isinstance(doc, dict) else [(None, doc)]
         for name, recs in groups:
             if name is not None and name not in allowed:
-                problems.append(Problem(path, 0, "", f"unknown table {name!r}; expected one of "
-                                        f"{', '.join(allowed)}"))
+                problems.append(
+                    Problem(
+                        path, 0, "", f"unknown table {name!r}; expected one of {', '.join(allowed)}"
+                    )
+                )
                 continue
             if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
                 problems.append(Problem(path, 0, "", "expected a list of rows (mappings)"))
@@ -217,8 +228,9 @@ def read_file(path: str | Path, allowed: tuple[str, ...] = USER_TABLES) -> tuple
         table = TABLES[name] if name else detect_table(cols, allowed)
         extra = [c for c in cols if table is not None and c not in table.names]
         if extra:
-            problems.append(Problem(path, 0, "", f"unknown column(s) {', '.join(extra)} for "
-                                    f"table {table.name}"))
+            problems.append(
+                Problem(path, 0, "", f"unknown column(s) {', '.join(extra)} for table {table.name}")
+            )
             continue
         if table is None:
             best = max(allowed, key=lambda n: len(set(cols) & set(TABLES[n].names)))
@@ -226,13 +238,21 @@ def read_file(path: str | Path, allowed: tuple[str, ...] = USER_TABLES) -> tuple
             missing = [c.name for c in t.columns if c.required and c.name not in cols]
             extra = [c for c in cols if c not in t.names]
             detail = "; ".join(
-                s for s in (
+                s
+                for s in (
                     f"missing column(s) {', '.join(missing)}" if missing else "",
                     f"unknown column(s) {', '.join(extra)}" if extra else "",
-                ) if s
+                )
+                if s
             )
-            problems.append(Problem(path, 1 if suffix == ".csv" else 0, "",
-                                    f"columns match no table (closest: {best}): {detail}"))
+            problems.append(
+                Problem(
+                    path,
+                    1 if suffix == ".csv" else 0,
+                    "",
+                    f"columns match no table (closest: {best}): {detail}",
+                )
+            )
             continue
         out.append(TableFile(path, table, coerce_rows(path, table, raw, problems)))
     return out, problems
@@ -245,8 +265,9 @@ def bundled_files() -> list[TableFile]:
     for name in TABLES:
         res = root / f"{name}.csv"
         problems: list[Problem] = []
-        header, raw = _read_csv(res.read_text(encoding="utf-8"), f"lendscope/data/{name}.csv",
-                                problems)
+        _header, raw = _read_csv(
+            res.read_text(encoding="utf-8"), f"lendscope/data/{name}.csv", problems
+        )
         rows = coerce_rows(f"lendscope/data/{name}.csv", TABLES[name], raw, problems)
         if problems:
             raise DatasetError(problems)

@@ -17,8 +17,13 @@ from lendscope.dataset.schema import TABLES, Table
 from lendscope.dataset.validate import validate
 
 BUNDLED = "bundled"
-_ARROW = {"str": pa.string(), "float": pa.float64(), "int": pa.int64(), "date": pa.date32(),
-          "period": pa.string()}
+_ARROW = {
+    "str": pa.string(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "date": pa.date32(),
+    "period": pa.string(),
+}
 
 
 def default_db_path() -> Path:

@@ -76,8 +76,11 @@ def check_rows(rows: dict[str, list[Row]], user: set[str]) -> list[Problem]:
                 same_content = _same(r, other, table.names)
                 if other["_file"] == r["_file"] or not same_content:
                     what = "duplicates" if same_content else "conflicts with"
-                    add(r, table.key[0] if len(table.key) == 1 else "",
-                        f"{what} {_where(other)} (same {', '.join(table.key)})")
+                    add(
+                        r,
+                        table.key[0] if len(table.key) == 1 else "",
+                        f"{what} {_where(other)} (same {', '.join(table.key)})",
+                    )
             else:
                 seen[key] = r
         if name == "observations":
@@ -101,17 +104,35 @@ def check_rows(rows: dict[str, list[Row]], user: set[str]) -> list[Problem]:
 def _period_rules(r: Row, method: str) -> list[Problem]:
     out = []
     if period_index(r["period"]) < period_index(FIRST_PERIOD):
-        out.append(Problem(r["_file"], r["_row"], "period",
-                           f"{r['period']} is before {FIRST_PERIOD}, the first quarter covered"))
+        out.append(
+            Problem(
+                r["_file"],
+                r["_row"],
+                "period",
+                f"{r['period']} is before {FIRST_PERIOD}, the first quarter covered",
+            )
+        )
     elif period_end(r["period"]).year > r["published"].year + LAST_YEAR_AHEAD:
-        out.append(Problem(r["_file"], r["_row"], "period",
-                           f"{r['period']} is more than {LAST_YEAR_AHEAD} year(s) after the "
-                           f"figure was published ({r['published']})"))
+        out.append(
+            Problem(
+                r["_file"],
+                r["_row"],
+                "period",
+                f"{r['period']} is more than {LAST_YEAR_AHEAD} year(s) after the "
+                f"figure was published ({r['published']})",
+            )
+        )
     elif method != "estimate" and r["published"] < period_end(r["period"]):
-        out.append(Problem(r["_file"], r["_row"], "published",
-                           f"{r['published']} is before the end of {r['period']} "
-                           f"({period_end(r['period'])}); a quarter-end figure cannot be known "
-                           "before the quarter ends (use method=estimate for forecasts)"))
+        out.append(
+            Problem(
+                r["_file"],
+                r["_row"],
+                "published",
+                f"{r['published']} is before the end of {r['period']} "
+                f"({period_end(r['period'])}); a quarter-end figure cannot be known "
+                "before the quarter ends (use method=estimate for forecasts)",
+            )
+        )
     return out
 
 
@@ -123,11 +144,12 @@ def _observation_rules(r: Row) -> list[Problem]:
 
     seg = r["segment"]
     if r["metric"] != METRIC_BY_SCOPE[seg]:
-        add("metric", f"{r['metric']!r} does not fit segment {seg!r}; use "
-            f"{METRIC_BY_SCOPE[seg]!r}")
+        add("metric", f"{r['metric']!r} does not fit segment {seg!r}; use {METRIC_BY_SCOPE[seg]!r}")
     if seg in AGGREGATES and (r["platform"] or r["chain"]):
-        add("platform" if r["platform"] else "chain",
-            f"must be empty: a {seg!r} row is a market-wide aggregate")
+        add(
+            "platform" if r["platform"] else "chain",
+            f"must be empty: a {seg!r} row is a market-wide aggregate",
+        )
     if seg == "cefi" and r["chain"]:
         add("chain", "must be empty for CeFi lenders")
     if r["method"] == "withdrawn":
@@ -160,8 +182,9 @@ def check_consistency(obs: list[Row], user: set[str]) -> list[Problem]:
     problems: dict[tuple, Problem] = {}
 
     def add(row: Row, field: str, msg: str) -> None:
-        problems.setdefault((row["_file"], row["_row"], field), Problem(
-            row["_file"], row["_row"], field, msg))
+        problems.setdefault(
+            (row["_file"], row["_row"], field), Problem(row["_file"], row["_row"], field, msg)
+        )
 
     by_period: dict[str, list[Row]] = defaultdict(list)
     for r in obs:
@@ -190,8 +213,13 @@ def _check_sums(snap: list[Row], period: str, as_of: date, user: set[str], add) 
     where = f"{period} as published by {as_of}"
     # Each cited (segment, chain) total against its platform rows.
     for t in (r for r in snap if not r["platform"] and r["segment"] in SEGMENTS):
-        comps = [r for r in snap if r["segment"] == t["segment"] and r["platform"]
-                 and (not t["chain"] or r["chain"] == t["chain"])]
+        comps = [
+            r
+            for r in snap
+            if r["segment"] == t["segment"]
+            and r["platform"]
+            and (not t["chain"] or r["chain"] == t["chain"])
+        ]
         if not comps:
             continue
         s = math.fsum(r["value_usd"] for r in comps)
@@ -199,14 +227,22 @@ def _check_sums(snap: list[Row], period: str, as_of: date, user: set[str], add) 
         label = f"{t['segment']}" + (f" on {t['chain']}" if t["chain"] else "")
         if s > t["value_usd"] * tol:
             culprit = _blame([*comps, t], user)
-            add(culprit, "value_usd", f"{label} platforms sum to {_usd(s)}, more than the cited "
+            add(
+                culprit,
+                "value_usd",
+                f"{label} platforms sum to {_usd(s)}, more than the cited "
                 f"{label} total {_usd(t['value_usd'])} ({_where(t)}) for {where}"
-                + _unit_hint(culprit, s, t["value_usd"]))
+                + _unit_hint(culprit, s, t["value_usd"]),
+            )
         elif closed and s * tol < t["value_usd"]:
             culprit = _blame([*comps, t], user)
-            add(culprit, "value_usd", f"{label} platforms incl. '{UNATTRIBUTED}' sum "
+            add(
+                culprit,
+                "value_usd",
+                f"{label} platforms incl. '{UNATTRIBUTED}' sum "
                 f"to {_usd(s)}, not the cited {label} total {_usd(t['value_usd'])} "
-                f"({_where(t)}) for {where}" + _unit_hint(culprit, s, t["value_usd"]))
+                f"({_where(t)}) for {where}" + _unit_hint(culprit, s, t["value_usd"]),
+            )
     seg = {s: segment_value(snap, s) for s in SEGMENTS}
     for agg, parts in (("total", SEGMENTS), ("total_ex_cdp", ("cefi", "defi"))):
         rows = [r for r in snap if r["segment"] == agg]
@@ -218,14 +254,22 @@ def _check_sums(snap: list[Row], period: str, as_of: date, user: set[str], add) 
         involved = [t] + [r for _, _, rs in known for r in rs]
         if s > t["value_usd"] * tol:
             culprit = _blame(involved, user)
-            add(culprit, "value_usd", f"{' + '.join(p for p, _, _ in known)} = {_usd(s)} exceeds "
+            add(
+                culprit,
+                "value_usd",
+                f"{' + '.join(p for p, _, _ in known)} = {_usd(s)} exceeds "
                 f"the cited {agg} {_usd(t['value_usd'])} ({_where(t)}) for {where}"
-                + _unit_hint(culprit, s, t["value_usd"]))
+                + _unit_hint(culprit, s, t["value_usd"]),
+            )
         elif len(known) == len(parts) and s * tol < t["value_usd"]:
             culprit = _blame(involved, user)
-            add(culprit, "value_usd", f"{' + '.join(parts)} = {_usd(s)} does not "
+            add(
+                culprit,
+                "value_usd",
+                f"{' + '.join(parts)} = {_usd(s)} does not "
                 f"sum to the cited {agg} {_usd(t['value_usd'])} ({_where(t)}) for {where}"
-                + _unit_hint(culprit, s, t["value_usd"]))
+                + _unit_hint(culprit, s, t["value_usd"]),
+            )
 
 
 def _unit_hint(row: Row, parts: float, total: float) -> str:
@@ -259,9 +303,13 @@ def _check_units(obs: list[Row], user: set[str], add) -> None:
                 if lo <= ratio <= hi or lo <= 1 / ratio <= hi:
                     fix = r["value_usd"] / 10 if ratio > 1 else r["value_usd"] * 10
                     what = "the same figure" if c["period"] == r["period"] else "its neighbour"
-                    add(r, "value_usd", f"probable unit error: {_usd(r['value_usd'])} is "
+                    add(
+                        r,
+                        "value_usd",
+                        f"probable unit error: {_usd(r['value_usd'])} is "
                         f"{ratio:.3g}x {what} {_usd(c['value_usd'])} for {c['period']} "
-                        f"({_where(c)}); did you mean {_usd(fix)}?")
+                        f"({_where(c)}); did you mean {_usd(fix)}?",
+                    )
                     break
 
 

@@ -26,14 +26,26 @@ def platform_shares(obs: ir.Table) -> ir.Table:
     p = obs.filter(obs.platform != "")
     p = p.group_by(["period", "segment", "platform"]).aggregate(usd=p.value_usd.sum())
     j = p.inner_join(sv, (p.period == sv.s_period) & (p.segment == sv.s_segment))
-    j = j.select("period", "segment", "platform", "usd", "seg_usd",
-                 share=j.usd / j.seg_usd, members=members(j.platform),
-                 named=j.platform != UNATTRIBUTED)
-    w = ibis.window(group_by=["period", "segment", "named"],
-                    order_by=[ibis.desc("usd"), "platform"], rows=(None, 0))
+    j = j.select(
+        "period",
+        "segment",
+        "platform",
+        "usd",
+        "seg_usd",
+        share=j.usd / j.seg_usd,
+        members=members(j.platform),
+        named=j.platform != UNATTRIBUTED,
+    )
+    w = ibis.window(
+        group_by=["period", "segment", "named"],
+        order_by=[ibis.desc("usd"), "platform"],
+        rows=(None, 0),
+    )
     j = j.mutate(cum_members=j.members.sum().over(w), rank=ibis.row_number().over(w) + 1)
-    return j.mutate(rank=ibis.cases((j.named, j.rank), else_=ibis.null("int64")),
-                    cum_members=ibis.cases((j.named, j.cum_members), else_=ibis.null("int64")))
+    return j.mutate(
+        rank=ibis.cases((j.named, j.rank), else_=ibis.null("int64")),
+        cum_members=ibis.cases((j.named, j.cum_members), else_=ibis.null("int64")),
+    )
 
 
 def top_n(shares: ir.Table, n: int = 3) -> ir.Table:
@@ -63,13 +75,17 @@ def hhi(shares: ir.Table) -> ir.Table:
         smallest=named.share.min(),
         attributed_share=named.share.sum(),
     )
-    un = shares.filter(~shares.named).select(u_period="period", u_segment="segment",
-                                              u_share="share")
+    un = shares.filter(~shares.named).select(
+        u_period="period", u_segment="segment", u_share="share"
+    )
     j = lo.left_join(un, (lo.period == un.u_period) & (lo.segment == un.u_segment))
     u = ibis.coalesce(j.u_share, 0.0)
     pieces = (u / j.smallest).floor()
     rest = u - pieces * j.smallest
     return j.select(
-        "period", "segment", "hhi", "attributed_share",
+        "period",
+        "segment",
+        "hhi",
+        "attributed_share",
         hhi_max=j.hhi_named + pieces * j.smallest * j.smallest + rest * rest,
     )

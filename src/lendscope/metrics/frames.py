@@ -45,8 +45,10 @@ def members(platform: ir.StringValue) -> ir.IntegerValue:
 
 
 def segment_values(obs: ir.Table) -> ir.Table:
-    """One row per (period, segment): the cited segment total, else platform rows closed by
-    an ``unattributed`` row; ``basis`` says which. Segments with neither are left out."""
+    """One row per (period, segment): the cited total, else rows closed by ``unattributed``.
+
+    ``basis`` says which. Segments with neither are left out.
+    """
     seg = obs.filter(obs.segment.isin(SEGMENTS))
     cited = seg.filter((seg.platform == "") & (seg.chain == "")).select(
         "period", "segment", cited_usd="value_usd"
@@ -86,21 +88,27 @@ def quarterly(obs: ir.Table) -> ir.Table:
     j = segs.outer_join(aggs, "period")
     j = j.select(
         period=ibis.coalesce(j.period, j.period_right),
-        cefi_usd=j.cefi_usd, defi_usd=j.defi_usd, cdp_usd=j.cdp_usd,
-        cited_total_usd=j.cited_total_usd, cited_total_ex_cdp_usd=j.cited_total_ex_cdp_usd,
+        cefi_usd=j.cefi_usd,
+        defi_usd=j.defi_usd,
+        cdp_usd=j.cdp_usd,
+        cited_total_usd=j.cited_total_usd,
+        cited_total_ex_cdp_usd=j.cited_total_ex_cdp_usd,
     )
     all3 = j.cefi_usd.notnull() & j.defi_usd.notnull() & j.cdp_usd.notnull()
     both = j.cefi_usd.notnull() & j.defi_usd.notnull()
     j = j.mutate(
-        total_usd=ibis.cases((all3, j.cefi_usd + j.defi_usd + j.cdp_usd),
-                             else_=j.cited_total_usd),
-        total_basis=ibis.cases((all3, "segments"), (j.cited_total_usd.notnull(), "cited"),
-                               else_=ibis.null("string")),
-        total_ex_cdp_usd=ibis.cases((both, j.cefi_usd + j.defi_usd),
-                                    else_=j.cited_total_ex_cdp_usd),
-        total_ex_cdp_basis=ibis.cases((both, "segments"),
-                                      (j.cited_total_ex_cdp_usd.notnull(), "cited"),
-                                      else_=ibis.null("string")),
+        total_usd=ibis.cases((all3, j.cefi_usd + j.defi_usd + j.cdp_usd), else_=j.cited_total_usd),
+        total_basis=ibis.cases(
+            (all3, "segments"), (j.cited_total_usd.notnull(), "cited"), else_=ibis.null("string")
+        ),
+        total_ex_cdp_usd=ibis.cases(
+            (both, j.cefi_usd + j.defi_usd), else_=j.cited_total_ex_cdp_usd
+        ),
+        total_ex_cdp_basis=ibis.cases(
+            (both, "segments"),
+            (j.cited_total_ex_cdp_usd.notnull(), "cited"),
+            else_=ibis.null("string"),
+        ),
     )
     return j.mutate(
         pidx=period_idx(j.period),
@@ -112,8 +120,7 @@ def quarterly(obs: ir.Table) -> ir.Table:
 def series_long(q: ir.Table) -> ir.Table:
     """The five series (total, total ex-CDP, CeFi, DeFi, CDP) stacked, known values only."""
     parts = [
-        q.select("period", "pidx", series=ibis.literal(s), value_usd=q[f"{s}_usd"])
-        for s in SERIES
+        q.select("period", "pidx", series=ibis.literal(s), value_usd=q[f"{s}_usd"]) for s in SERIES
     ]
     out = parts[0]
     for p in parts[1:]:
@@ -130,15 +137,15 @@ def overlaps_by_period(overlaps: ir.Table, vintage: date) -> ir.Table:
 def vc_as_of(vc: ir.Table, vintage: date) -> ir.Table:
     """The VC funding series at ``vintage``."""
     v = as_of(vc, ["period"], vintage)
-    return v.select("period", "deals", "amount_usd", "share_of_crypto_vc", "method",
-                    "source_id").mutate(pidx=period_idx(v.period))
+    return v.select(
+        "period", "deals", "amount_usd", "share_of_crypto_vc", "method", "source_id"
+    ).mutate(pidx=period_idx(v.period))
 
 
 def chain_values(obs: ir.Table) -> ir.Table:
     """Per (period, segment, chain): the cited chain total, else the sum of its platform rows."""
     on = obs.filter(obs.chain != "")
-    cited = on.filter(on.platform == "").select("period", "segment", "chain",
-                                                cited_usd="value_usd")
+    cited = on.filter(on.platform == "").select("period", "segment", "chain", cited_usd="value_usd")
     plat = on.filter(on.platform != "")
     rows = plat.group_by(["period", "segment", "chain"]).aggregate(rows_usd=plat.value_usd.sum())
     j = cited.outer_join(rows, ["period", "segment", "chain"])

@@ -48,15 +48,29 @@ def latest_vintage(con) -> date:
 
 def revisions(obs: ir.Table, vintage: date) -> ir.Table:
     """Segment totals and aggregates whose value changed between vintages, up to ``vintage``."""
-    t = obs.filter((obs.published <= ibis.literal(vintage)) & (obs.platform == "")
-                   & (obs.chain == ""))
+    t = obs.filter(
+        (obs.published <= ibis.literal(vintage)) & (obs.platform == "") & (obs.chain == "")
+    )
     w = ibis.window(group_by=["period", "segment"], order_by="published")
-    t = t.mutate(prev_usd=t.value_usd.lag().over(w), prev_published=t.published.lag().over(w),
-                 prev_method=t.method.lag().over(w))
-    return t.filter(t.prev_published.notnull() & (
-        (t.value_usd != t.prev_usd) | t.value_usd.isnull() != t.prev_usd.isnull())).select(
-        "period", "segment", "prev_usd", "prev_published", "value_usd", "published", "method",
-        "source_id", "note")
+    t = t.mutate(
+        prev_usd=t.value_usd.lag().over(w),
+        prev_published=t.published.lag().over(w),
+        prev_method=t.method.lag().over(w),
+    )
+    return t.filter(
+        t.prev_published.notnull()
+        & ((t.value_usd != t.prev_usd) | t.value_usd.isnull() != t.prev_usd.isnull())
+    ).select(
+        "period",
+        "segment",
+        "prev_usd",
+        "prev_published",
+        "value_usd",
+        "published",
+        "method",
+        "source_id",
+        "note",
+    )
 
 
 def source_usage(con) -> ir.Table:
@@ -68,8 +82,9 @@ def source_usage(con) -> ir.Table:
     counts = refs.group_by("source_id").aggregate(figures=refs.count())
     src = con.table("sources")
     j = src.left_join(counts, src.id == counts.source_id)
-    return j.select("id", "title", "publisher", "url", "published", "kind",
-                    figures=ibis.coalesce(j.figures, 0))
+    return j.select(
+        "id", "title", "publisher", "url", "published", "kind", figures=ibis.coalesce(j.figures, 0)
+    )
 
 
 @dataclass
@@ -97,10 +112,12 @@ class MarketMetrics:
         q = quarterly(obs)
         long = series_long(q)
         cyc = cycles(long)
-        chg = changes(long).select(c_series="series", c_pidx="pidx", qoq_change="qoq_change",
-                                   yoy_change="yoy_change")
+        chg = changes(long).select(
+            c_series="series", c_pidx="pidx", qoq_change="qoq_change", yoy_change="yoy_change"
+        )
         ser = cyc.left_join(chg, (cyc.series == chg.c_series) & (cyc.pidx == chg.c_pidx)).drop(
-            "c_series", "c_pidx")
+            "c_series", "c_pidx"
+        )
         sh = platform_shares(obs)
         return cls(
             vintage=vintage,
@@ -111,11 +128,14 @@ class MarketMetrics:
             hhi=_rows(hhi(sh), ["period", "segment"]),
             overlaps=_rows(overlaps_by_period(con.table("overlaps"), vintage), ["period"]),
             vc=_rows(vc_as_of(con.table("vc_funding"), vintage), ["pidx"]),
-            revisions=_rows(revisions(con.table("observations"), vintage),
-                            ["period", "segment", "published"]),
+            revisions=_rows(
+                revisions(con.table("observations"), vintage), ["period", "segment", "published"]
+            ),
             chain_rows=_rows(chain_values(obs), ["period", "segment", "chain"]),
-            cited=_rows(as_of(con.table("cited_metrics"), ["period", "scope", "metric"], vintage),
-                        ["period", "scope", "metric"]),
+            cited=_rows(
+                as_of(con.table("cited_metrics"), ["period", "scope", "metric"], vintage),
+                ["period", "scope", "metric"],
+            ),
             sources=_rows(source_usage(con), ["id"]),
         )
 
@@ -151,22 +171,39 @@ class MarketMetrics:
         """Platform rows of a segment in a quarter, largest named first, unattributed last."""
         rows = [r for r in self.shares if r["period"] == period and r["segment"] == segment]
         rows.sort(key=lambda r: (not r["named"], r["rank"] or 0))
-        return [{"platform": r["platform"], "usd": money(r["usd"]), "share": frac(r["share"]),
-                 "members": r["members"], "named": r["named"]} for r in rows]
+        return [
+            {
+                "platform": r["platform"],
+                "usd": money(r["usd"]),
+                "share": frac(r["share"]),
+                "members": r["members"],
+                "named": r["named"],
+            }
+            for r in rows
+        ]
 
     def chains(self, period: str, segment: str = "defi") -> list[Rec]:
         """Per-chain amounts of a segment in a quarter, largest first."""
         rows = [r for r in self.chain_rows if r["period"] == period and r["segment"] == segment]
-        return [{"chain": r["chain"], "usd": money(r["usd"])}
-                for r in sorted(rows, key=lambda r: (-r["usd"], r["chain"]))]
+        return [
+            {"chain": r["chain"], "usd": money(r["usd"])}
+            for r in sorted(rows, key=lambda r: (-r["usd"], r["chain"]))
+        ]
 
     def series_summary(self, series: str, period: str) -> Rec:
         """ATH, deepest fall, drawdown and rebound of a series up to ``period``."""
         r = self._series_at(series, period)
         if r is None:
-            return {"value_usd": None, "ath": None, "peak": None, "trough": None,
-                    "drawdown_from_peak": None, "rebound_from_trough": None,
-                    "qoq_change": None, "yoy_change": None}
+            return {
+                "value_usd": None,
+                "ath": None,
+                "peak": None,
+                "trough": None,
+                "drawdown_from_peak": None,
+                "rebound_from_trough": None,
+                "qoq_change": None,
+                "yoy_change": None,
+            }
         here = r["period"] == period
 
         def point(pidx: int | None, usd: float | None) -> Rec | None:

@@ -20,8 +20,9 @@ from lendscope.report.findings import findings, pct, quarter, usd
 RECONCILE = {
     ("total", "drawdown_from_peak"): lambda d: d["series"]["total"]["drawdown_from_peak"],
     ("total", "rebound_from_trough"): lambda d: d["series"]["total"]["rebound_from_trough"],
-    ("total_ex_cdp", "rebound_from_trough"):
-        lambda d: d["series"]["total_ex_cdp"]["rebound_from_trough"],
+    ("total_ex_cdp", "rebound_from_trough"): lambda d: d["series"]["total_ex_cdp"][
+        "rebound_from_trough"
+    ],
     ("cefi", "drawdown_from_peak"): lambda d: d["series"]["cefi"]["drawdown_from_peak"],
     ("cefi", "rebound_from_trough"): lambda d: d["series"]["cefi"]["rebound_from_trough"],
     ("defi", "drawdown_from_peak"): lambda d: d["series"]["defi"]["drawdown_from_peak"],
@@ -29,16 +30,17 @@ RECONCILE = {
     ("cefi", "top3_share"): lambda d: d["cefi_top3_share"],
     ("total", "defi_share_ex_cdp"): lambda d: d["defi_share_ex_cdp"],
     ("total", "onchain_share"): lambda d: d["onchain_share"],
-    ("total", "cefi_top3_share_of_total"):
-        lambda d: (sum(p["usd"] for p in d["cefi_top3"]) / d["total_usd"]
-                   if d["cefi_top3"] and d["total_usd"] else None),
-    ("cefi:Tether", "share"):
-        lambda d: next((p["share"] for p in d["platforms"]["cefi"] if p["platform"] == "Tether"),
-                       None),
+    ("total", "cefi_top3_share_of_total"): lambda d: (
+        sum(p["usd"] for p in d["cefi_top3"]) / d["total_usd"]
+        if d["cefi_top3"] and d["total_usd"]
+        else None
+    ),
+    ("cefi:Tether", "share"): lambda d: next(
+        (p["share"] for p in d["platforms"]["cefi"] if p["platform"] == "Tether"), None
+    ),
 }
 for _s in SERIES:
-    RECONCILE[(_s, "peak_to_trough_decline")] = (
-        lambda d, s=_s: d["series"][s]["deepest_fall"])
+    RECONCILE[(_s, "peak_to_trough_decline")] = lambda d, s=_s: d["series"][s]["deepest_fall"]
     RECONCILE[(_s, "qoq_change")] = lambda d, s=_s: d["series"][s]["qoq_change"]
 
 
@@ -51,32 +53,51 @@ def reconciliation(m: MarketMetrics) -> list[dict]:
         if f is None or c["period"] not in periods:
             continue
         got = f(m.for_period(c["period"]))
-        out.append({**c, "computed": got,
-                    "diff": None if got is None else got - c["value"]})
+        out.append({**c, "computed": got, "diff": None if got is None else got - c["value"]})
     return out
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("lendscope", "report/templates"),
-                      autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
-    env.filters.update(usd=usd, pct=pct, quarter=quarter,
-                       spct=lambda v: pct(v, signed=True))
+    env = Environment(
+        loader=PackageLoader("lendscope", "report/templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(usd=usd, pct=pct, quarter=quarter, spct=lambda v: pct(v, signed=True))
     return env
 
 
-def render_html(m: MarketMetrics, period: str, as_of: date, charts: list[dict],
-                for_pdf: bool = False) -> str:
+def render_html(
+    m: MarketMetrics, period: str, as_of: date, charts: list[dict], for_pdf: bool = False
+) -> str:
     """The report as one HTML document."""
-    return _env().get_template("report.html.j2").render(
-        m=m, period=period, d=m.for_period(period), as_of=as_of, version=__version__,
-        findings=findings(m, period), charts=charts, for_pdf=for_pdf,
-        table=[m.for_period(p) for p in m.periods()], recon=reconciliation(m),
-        overlaps=m.overlaps,
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            m=m,
+            period=period,
+            d=m.for_period(period),
+            as_of=as_of,
+            version=__version__,
+            findings=findings(m, period),
+            charts=charts,
+            for_pdf=for_pdf,
+            table=[m.for_period(p) for p in m.periods()],
+            recon=reconciliation(m),
+            overlaps=m.overlaps,
+        )
     )
 
 
-def build_report(m: MarketMetrics, out: Path, period: str | None = None,
-                 as_of: date | None = None, pdf: bool = True) -> list[Path]:
+def build_report(
+    m: MarketMetrics,
+    out: Path,
+    period: str | None = None,
+    as_of: date | None = None,
+    pdf: bool = True,
+) -> list[Path]:
     """Write ``report.html``, ``report.pdf`` and ``charts/*.svg|png`` under ``out``."""
     period = period or m.latest_period()
     if period not in m.periods():
@@ -90,17 +111,30 @@ def build_report(m: MarketMetrics, out: Path, period: str | None = None,
         svg, png = render(fn(m, period))
         for ext, data in (("svg", svg.encode()), ("png", png)):
             written.append(_write(out / "charts" / f"{name}.{ext}", data))
-        charts.append({"n": i, "name": name, "title": title,
-                       "src": "data:image/svg+xml;base64," + base64.b64encode(
-                           svg.encode()).decode()})
+        charts.append(
+            {
+                "n": i,
+                "name": name,
+                "title": title,
+                "src": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(),
+            }
+        )
     html = render_html(m, period, as_of, charts)
     written.insert(0, _write(out / "report.html", html.encode()))
     if pdf:
         from weasyprint import HTML
 
         doc = HTML(string=render_html(m, period, as_of, charts, for_pdf=True), base_url=str(out))
-        written.insert(1, _write(out / "report.pdf", doc.write_pdf(
-            pdf_identifier=f"lendscope-{period}-{m.vintage}".encode(), uncompressed_pdf=False)))
+        written.insert(
+            1,
+            _write(
+                out / "report.pdf",
+                doc.write_pdf(
+                    pdf_identifier=f"lendscope-{period}-{m.vintage}".encode(),
+                    uncompressed_pdf=False,
+                ),
+            ),
+        )
     return written
 
 

@@ -27,8 +27,13 @@ def _quarters(m: MarketMetrics, upto: str) -> list[str]:
 
 
 def _x(m: MarketMetrics, upto: str, title: str = "quarter") -> alt.X:
-    return alt.X("period:O", sort=_quarters(m, upto), scale=alt.Scale(domain=_quarters(m, upto)),
-                 title=title, axis=alt.Axis(labelAngle=-45))
+    return alt.X(
+        "period:O",
+        sort=_quarters(m, upto),
+        scale=alt.Scale(domain=_quarters(m, upto)),
+        title=title,
+        axis=alt.Axis(labelAngle=-45),
+    )
 
 
 def _usd_axis(title: str) -> alt.Y:
@@ -43,50 +48,75 @@ def size_by_segment(m: MarketMetrics, upto: str) -> alt.Chart:
             continue
         complete = all(q[f"{s}_usd"] is not None for s in SEG_LABEL)
         if complete:
-            rows += [{"period": q["period"], "segment": SEG_LABEL[s], "usd_bn": q[f"{s}_usd"] / 1e9}
-                     for s in SEG_LABEL]
+            rows += [
+                {"period": q["period"], "segment": SEG_LABEL[s], "usd_bn": q[f"{s}_usd"] / 1e9}
+                for s in SEG_LABEL
+            ]
         elif q["total_usd"] is not None:
-            cited.append({"period": q["period"], "usd_bn": q["total_usd"] / 1e9,
-                          "label": "cited total"})
-    bars = alt.Chart(alt.Data(values=rows)).mark_bar().encode(
-        x=_x(m, upto), y=_usd_axis("outstanding, $bn"),
-        color=alt.Color("segment:N", scale=alt.Scale(domain=list(SEG_COLOR),
-                        range=list(SEG_COLOR.values())), title=None),
-        order=alt.Order("segment:N"),
+            cited.append(
+                {"period": q["period"], "usd_bn": q["total_usd"] / 1e9, "label": "cited total"}
+            )
+    bars = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar()
+        .encode(
+            x=_x(m, upto),
+            y=_usd_axis("outstanding, $bn"),
+            color=alt.Color(
+                "segment:N",
+                scale=alt.Scale(domain=list(SEG_COLOR), range=list(SEG_COLOR.values())),
+                title=None,
+            ),
+            order=alt.Order("segment:N"),
+        )
     )
     layers = [bars]
     if cited:
-        layers.append(alt.Chart(alt.Data(values=cited)).mark_point(
-            shape="diamond", size=90, filled=True, color="#333").encode(
-            x=_x(m, upto), y="usd_bn:Q", tooltip=["period:O", "usd_bn:Q", "label:N"]))
+        layers.append(
+            alt.Chart(alt.Data(values=cited))
+            .mark_point(shape="diamond", size=90, filled=True, color="#333")
+            .encode(x=_x(m, upto), y="usd_bn:Q", tooltip=["period:O", "usd_bn:Q", "label:N"])
+        )
     return alt.layer(*layers).properties(
         title="Crypto lending by segment (◆ cited total, segments not public)",
-        width=WIDTH, height=HEIGHT)
+        width=WIDTH,
+        height=HEIGHT,
+    )
 
 
 def total_peak_trough(m: MarketMetrics, upto: str) -> alt.Chart:
     """Total with and without CDP stablecoins, the deepest fall's peak and trough marked."""
     names = {"total": "total incl. CDP", "total_ex_cdp": "total excl. CDP"}
-    pts = [{"period": r["period"], "series": names[r["series"]], "usd_bn": r["value_usd"] / 1e9}
-           for r in m.series if r["series"] in names and r["pidx"] <= period_index(upto)]
+    pts = [
+        {"period": r["period"], "series": names[r["series"]], "usd_bn": r["value_usd"] / 1e9}
+        for r in m.series
+        if r["series"] in names and r["pidx"] <= period_index(upto)
+    ]
     marks = []
     for s, label in names.items():
         summ = m.series_summary(s, upto)
         for kind in ("peak", "trough"):
             if summ[kind]:
-                marks.append({"period": summ[kind]["period"], "series": label,
-                              "usd_bn": summ[kind]["usd"] / 1e9,
-                              "label": f"{kind} ${summ[kind]['usd'] / 1e9:,.1f}B"})
+                marks.append(
+                    {
+                        "period": summ[kind]["period"],
+                        "series": label,
+                        "usd_bn": summ[kind]["usd"] / 1e9,
+                        "label": f"{kind} ${summ[kind]['usd'] / 1e9:,.1f}B",
+                    }
+                )
     base = alt.Chart(alt.Data(values=pts)).encode(
-        x=_x(m, upto), y=_usd_axis("outstanding, $bn"), color=alt.Color("series:N", title=None))
+        x=_x(m, upto), y=_usd_axis("outstanding, $bn"), color=alt.Color("series:N", title=None)
+    )
     line = base.mark_line(point=True)
     mk = alt.Chart(alt.Data(values=marks)).encode(x=_x(m, upto), y="usd_bn:Q")
     return alt.layer(
         line,
         mk.mark_point(size=160, shape="circle", filled=False, color="black"),
         mk.mark_text(dy=-12, fontSize=10).encode(text="label:N"),
-    ).properties(title="Total with and without CDP stablecoins: peak and trough",
-                 width=WIDTH, height=HEIGHT)
+    ).properties(
+        title="Total with and without CDP stablecoins: peak and trough", width=WIDTH, height=HEIGHT
+    )
 
 
 def defi_cefi_share(m: MarketMetrics, upto: str) -> alt.Chart:
@@ -96,14 +126,32 @@ def defi_cefi_share(m: MarketMetrics, upto: str) -> alt.Chart:
         if q["defi_share_ex_cdp"] is None or period_index(q["period"]) > period_index(upto):
             continue
         rows.append({"period": q["period"], "who": "DeFi apps", "share": q["defi_share_ex_cdp"]})
-        rows.append({"period": q["period"], "who": "CeFi lenders",
-                     "share": q["cefi_usd"] / q["total_ex_cdp_usd"]})
-    return alt.Chart(alt.Data(values=rows)).mark_line(point=True).encode(
-        x=_x(m, upto), y=alt.Y("share:Q", title="share of total excl. CDP",
-                               axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("who:N", title=None, scale=alt.Scale(
-            domain=["CeFi lenders", "DeFi apps"], range=["#4c78a8", "#59a14f"])),
-    ).properties(title="DeFi vs CeFi share (excl. CDP stablecoins)", width=WIDTH, height=HEIGHT)
+        rows.append(
+            {
+                "period": q["period"],
+                "who": "CeFi lenders",
+                "share": q["cefi_usd"] / q["total_ex_cdp_usd"],
+            }
+        )
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_line(point=True)
+        .encode(
+            x=_x(m, upto),
+            y=alt.Y(
+                "share:Q",
+                title="share of total excl. CDP",
+                axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color(
+                "who:N",
+                title=None,
+                scale=alt.Scale(domain=["CeFi lenders", "DeFi apps"], range=["#4c78a8", "#59a14f"]),
+            ),
+        )
+        .properties(title="DeFi vs CeFi share (excl. CDP stablecoins)", width=WIDTH, height=HEIGHT)
+    )
 
 
 def cefi_peak_vs_latest(m: MarketMetrics, upto: str) -> alt.Chart:
@@ -112,18 +160,35 @@ def cefi_peak_vs_latest(m: MarketMetrics, upto: str) -> alt.Chart:
     rows = []
     for p in dict.fromkeys([peak["period"] if peak else upto, upto]):
         for r in m.platforms(p, "cefi"):
-            rows.append({"quarter": p, "platform": r["platform"], "usd_bn": r["usd"] / 1e9,
-                         "kind": "not attributed" if not r["named"] else
-                         ("group (split not public)" if r["members"] > 1 else "lender")})
-    return alt.Chart(alt.Data(values=rows)).mark_bar().encode(
-        y=alt.Y("platform:N", sort="-x", title=None),
-        x=alt.X("usd_bn:Q", title="loan book, $bn"),
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(
-            domain=["lender", "group (split not public)", "not attributed"],
-            range=["#4c78a8", "#9ecae9", "#bab0ac"])),
-        row=alt.Row("quarter:N", title=None, header=alt.Header(labelFontWeight="bold")),
-    ).properties(title="CeFi lenders: at the CeFi peak vs now", width=WIDTH - 100,
-                 height=110).resolve_scale(y="independent")
+            rows.append(
+                {
+                    "quarter": p,
+                    "platform": r["platform"],
+                    "usd_bn": r["usd"] / 1e9,
+                    "kind": "not attributed"
+                    if not r["named"]
+                    else ("group (split not public)" if r["members"] > 1 else "lender"),
+                }
+            )
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("platform:N", sort="-x", title=None),
+            x=alt.X("usd_bn:Q", title="loan book, $bn"),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["lender", "group (split not public)", "not attributed"],
+                    range=["#4c78a8", "#9ecae9", "#bab0ac"],
+                ),
+            ),
+            row=alt.Row("quarter:N", title=None, header=alt.Header(labelFontWeight="bold")),
+        )
+        .properties(title="CeFi lenders: at the CeFi peak vs now", width=WIDTH - 100, height=110)
+        .resolve_scale(y="independent")
+    )
 
 
 def cefi_concentration(m: MarketMetrics, upto: str) -> alt.Chart:
@@ -136,46 +201,78 @@ def cefi_concentration(m: MarketMetrics, upto: str) -> alt.Chart:
         if h["segment"] == "cefi" and period_index(h["period"]) <= period_index(upto):
             rows.append({"period": h["period"], "measure": "HHI (lower bound)", "v": h["hhi"]})
             rows.append({"period": h["period"], "measure": "HHI (upper bound)", "v": h["hhi_max"]})
-    return alt.Chart(alt.Data(values=rows)).mark_line(point=True).encode(
-        x=_x(m, upto), y=alt.Y("v:Q", title="fraction", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("measure:N", title=None), strokeDash=alt.StrokeDash("measure:N"),
-    ).properties(title="CeFi concentration (quarters with a CeFi total)", width=WIDTH,
-                 height=HEIGHT)
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_line(point=True)
+        .encode(
+            x=_x(m, upto),
+            y=alt.Y("v:Q", title="fraction", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("measure:N", title=None),
+            strokeDash=alt.StrokeDash("measure:N"),
+        )
+        .properties(
+            title="CeFi concentration (quarters with a CeFi total)", width=WIDTH, height=HEIGHT
+        )
+    )
 
 
 def defi_breakdown(m: MarketMetrics, upto: str) -> alt.Chart:
     """DeFi borrows by app and by chain in the reported quarter, where the data has them."""
-    rows = [{"by": "app", "name": r["platform"], "usd_bn": r["usd"] / 1e9}
-            for r in m.platforms(upto, "defi")]
+    rows = [
+        {"by": "app", "name": r["platform"], "usd_bn": r["usd"] / 1e9}
+        for r in m.platforms(upto, "defi")
+    ]
     total = m.value("defi", upto) or 0.0
     chains = [c for c in m.chains(upto) if c["chain"]]
     rows += [{"by": "chain", "name": c["chain"], "usd_bn": c["usd"] / 1e9} for c in chains]
     if chains:
         rest = total - sum(c["usd"] for c in chains)
         rows.append({"by": "chain", "name": "not attributed", "usd_bn": rest / 1e9})
-    return alt.Chart(alt.Data(values=rows)).mark_bar().encode(
-        y=alt.Y("name:N", sort="-x", title=None), x=alt.X("usd_bn:Q", title="borrows, $bn"),
-        row=alt.Row("by:N", title=None),
-    ).properties(title=f"DeFi apps by app and chain, {upto}", width=WIDTH - 100,
-                 height=80).resolve_scale(y="independent")
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", sort="-x", title=None),
+            x=alt.X("usd_bn:Q", title="borrows, $bn"),
+            row=alt.Row("by:N", title=None),
+        )
+        .properties(title=f"DeFi apps by app and chain, {upto}", width=WIDTH - 100, height=80)
+        .resolve_scale(y="independent")
+    )
 
 
 def vc_funding(m: MarketMetrics, upto: str) -> alt.Chart:
     """Venture funding of lending/credit companies: share of all crypto VC, where known."""
-    rows = [{"period": v["period"], "share": v["share_of_crypto_vc"]} for v in m.vc
-            if v["share_of_crypto_vc"] is not None and period_index(v["period"])
-            <= period_index(upto)]
-    amounts = [{"period": v["period"], "usd_m": v["amount_usd"] / 1e6, "method": v["method"]}
-               for v in m.vc if v["amount_usd"] is not None]
-    share = alt.Chart(alt.Data(values=rows)).mark_bar(color="#b07aa1").encode(
-        x=_x(m, upto), y=alt.Y("share:Q", title="share of crypto VC",
-                               axis=alt.Axis(format=".1%")))
-    amt = alt.Chart(alt.Data(values=amounts)).mark_point(filled=True, size=80).encode(
-        x=_x(m, upto), y=alt.Y("usd_m:Q", title="raised, $m"),
-        shape=alt.Shape("method:N", title="amount"))
-    return alt.vconcat(share.properties(width=WIDTH, height=120),
-                       amt.properties(width=WIDTH, height=120)).properties(
-        title="Venture funding of crypto lending and credit")
+    rows = [
+        {"period": v["period"], "share": v["share_of_crypto_vc"]}
+        for v in m.vc
+        if v["share_of_crypto_vc"] is not None and period_index(v["period"]) <= period_index(upto)
+    ]
+    amounts = [
+        {"period": v["period"], "usd_m": v["amount_usd"] / 1e6, "method": v["method"]}
+        for v in m.vc
+        if v["amount_usd"] is not None
+    ]
+    share = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar(color="#b07aa1")
+        .encode(
+            x=_x(m, upto),
+            y=alt.Y("share:Q", title="share of crypto VC", axis=alt.Axis(format=".1%")),
+        )
+    )
+    amt = (
+        alt.Chart(alt.Data(values=amounts))
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=_x(m, upto),
+            y=alt.Y("usd_m:Q", title="raised, $m"),
+            shape=alt.Shape("method:N", title="amount"),
+        )
+    )
+    return alt.vconcat(
+        share.properties(width=WIDTH, height=120), amt.properties(width=WIDTH, height=120)
+    ).properties(title="Venture funding of crypto lending and credit")
 
 
 CHARTS: dict[str, tuple[str, Callable[[MarketMetrics, str], alt.TopLevelMixin]]] = {
