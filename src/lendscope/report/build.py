@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lendscope import __version__
 from lendscope.metrics import SERIES, MarketMetrics
-from lendscope.report.charts import CHARTS, render
+from lendscope.report.charts import CHARTS, render_all
 from lendscope.report.findings import findings, pct, quarter, usd
 
 #: Cited ratio (scope, metric) -> how to compute it from a period's metrics JSON.
@@ -68,9 +68,7 @@ def _env() -> Environment:
     return env
 
 
-def render_html(
-    m: MarketMetrics, period: str, as_of: date, charts: list[dict], for_pdf: bool = False
-) -> str:
+def render_html(m: MarketMetrics, period: str, as_of: date, charts: list[dict]) -> str:
     """The report as one HTML document."""
     return (
         _env()
@@ -83,7 +81,6 @@ def render_html(
             version=__version__,
             findings=findings(m, period),
             charts=charts,
-            for_pdf=for_pdf,
             table=[m.for_period(p) for p in m.periods()],
             recon=reconciliation(m),
             overlaps=m.overlaps,
@@ -107,8 +104,9 @@ def build_report(
     (out / "charts").mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     charts = []
-    for i, (name, (title, fn)) in enumerate(CHARTS.items(), start=1):
-        svg, png = render(fn(m, period))
+    rendered = render_all([fn(m, period) for _, fn in CHARTS.values()])
+    for i, (name, (title, _)) in enumerate(CHARTS.items(), start=1):
+        svg, png = rendered[i - 1]
         for ext, data in (("svg", svg.encode()), ("png", png)):
             written.append(_write(out / "charts" / f"{name}.{ext}", data))
         charts.append(
@@ -124,7 +122,7 @@ def build_report(
     if pdf:
         from weasyprint import HTML
 
-        doc = HTML(string=render_html(m, period, as_of, charts, for_pdf=True), base_url=str(out))
+        doc = HTML(string=html, base_url=str(out))
         written.insert(
             1,
             _write(

@@ -7,6 +7,7 @@ Each function takes :class:`~lendscope.metrics.MarketMetrics` and returns an ``a
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import altair as alt
 import vl_convert as vlc
@@ -294,6 +295,12 @@ def spec(chart: alt.TopLevelMixin) -> dict:
 
 
 def render(chart: alt.TopLevelMixin) -> tuple[str, bytes]:
-    """SVG text and PNG bytes of a chart."""
-    s = spec(chart)
-    return vlc.vegalite_to_svg(s), vlc.vegalite_to_png(s, scale=2)
+    """SVG text and PNG bytes of a chart (the PNG rasterised from the same SVG)."""
+    svg = vlc.vegalite_to_svg(spec(chart))
+    return svg, vlc.svg_to_png(svg, scale=2)
+
+
+def render_all(charts: list[alt.TopLevelMixin], workers: int = 2) -> list[tuple[str, bytes]]:
+    """Render several charts; vl-convert releases the GIL, so threads use both cores."""
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(render, charts))

@@ -1,0 +1,33 @@
+# Quick start (fresh Debian, Python 3.11):
+#   make report   # install lendscope in .venv and write out/report.html, out/report.pdf
+#   make test     # install every test need and run the whole suite (what CI runs)
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+export UV_PYTHON := $(PYTHON)
+export UV_LINK_MODE := copy
+
+.PHONY: report test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install -q "uv==$(UV_VERSION)"
+
+report: $(UV)
+	scripts/system-deps.sh report
+	$(UV) sync --frozen --no-dev
+	.venv/bin/lendscope build --db out/lendscope.duckdb
+	.venv/bin/lendscope report --db out/lendscope.duckdb --out out
+
+test: $(UV)
+	scripts/system-deps.sh test
+	$(UV) sync --frozen --extra spark --group dev
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/python -m pytest -p no:cacheprovider
+
+bench: $(UV)
+	$(UV) sync --frozen --group dev
+	.venv/bin/python benchmarks/bench_report.py
+
+clean:
+	rm -rf .venv .tools out
