@@ -21,6 +21,7 @@ report: $(UV)
 
 test: $(UV)
 	scripts/system-deps.sh test
+	cd tests/evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(UV) sync --frozen --extra spark --group dev
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/python -m pytest -p no:cacheprovider
