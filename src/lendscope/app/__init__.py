@@ -1,0 +1,5 @@
+"""The web dashboard and REST API (``lendscope serve``): FastAPI, Jinja2 pages, vega-embed."""
+
+from lendscope.app.main import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,419 @@
+"""REST API under ``/api/v1``: metrics, series, platforms, sources, observations, validation.
+
+Every GET is read-only. ``POST /validate`` checks an uploaded disclosure file with the CLI's
+validator; it stores nothing. When ``LENDSCOPE_API_TOKEN`` is set, POST endpoints need
+``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from datetime import date
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from lendscope.app.main import MAX_UPLOAD, Data
+from lendscope.dataset import read_file, validate
+from lendscope.dataset.load import bundled_files
+from lendscope.dataset.schema import ALL_SCOPES, METHODS, SEGMENTS
+from lendscope.metrics import SERIES
+from lendscope.report.charts import CHARTS
+
+PERIOD_PATTERN = r"^\d{4}Q[1-4]$"
+UPLOAD_SUFFIXES = (".csv", ".yaml", ".yml")
+
+Period = Annotated[
+    str | None, Query(pattern=PERIOD_PATTERN, description="Quarter YYYYQn (default: latest).")
+]
+Vintage = Annotated[
+    date | None,
+    Query(description="Use figures known on this date, YYYY-MM-DD (default: latest)."),
+]
+SeriesName = Literal["total", "total_ex_cdp", "cefi", "defi", "cdp"]
+Segment = Literal["cefi", "defi", "cdp"]
+Scope = Literal["cefi", "defi", "cdp", "total", "total_ex_cdp"]
+Method = Literal["reported", "onchain", "derived", "estimate", "withdrawn"]
+ChartName = Literal[
+    "size_by_segment",
+    "total_peak_trough",
+    "defi_cefi_share",
+    "cefi_peak_vs_latest",
+    "cefi_concentration",
+    "defi_breakdown",
+    "vc_funding",
+]
+for _lit, _names in (
+    (SeriesName, SERIES),
+    (Segment, SEGMENTS),
+    (Scope, ALL_SCOPES),
+    (Method, METHODS),
+    (ChartName, CHARTS),
+):
+    if set(get_args(_lit)) != set(_names):  # pragma: no cover - guards schema drift
+        raise ImportError(f"API enum {get_args(_lit)} out of date with {tuple(_names)}")
+
+NOT_FOUND = {404: {"description": "No data for this period or vintage."}}
+router = APIRouter(tags=["api"], responses={422: {"description": "Invalid parameter."}})
+
+
+def data(request: Request) -> Data:
+    """The app's dataset."""
+    return request.app.state.data
+
+
+DataDep = Annotated[Data, Depends(data)]
+_bearer = HTTPBearer(auto_error=False, description="Needed only when LENDSCOPE_API_TOKEN is set.")
+
+
+def require_token(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """401 unless the bearer token matches ``LENDSCOPE_API_TOKEN`` (when one is set)."""
+    token = request.app.state.token
+    if token is None:
+        return
+    if creds is None or not secrets.compare_digest(creds.credentials.encode(), token.encode()):
+        raise HTTPException(
+            401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+class Point(BaseModel):
+    """A quarter and its value."""
+
+    period: str
+    usd: float | None
+
+
+class SeriesSummary(BaseModel):
+    """ATH, deepest fall, drawdown and rebound of a series up to the quarter."""
+
+    value_usd: float | None
+    ath: Point | None
+    peak: Point | None
+    trough: Point | None
+    deepest_fall: float | None = None
+    drawdown_from_peak: float | None
+    rebound_from_trough: float | None
+    qoq_change: float | None
+    yoy_change: float | None
+
+
+class TopPlatform(BaseModel):
+    """A CeFi top-3 entry (a group counts as its members)."""
+
+    platform: str
+    usd: float | None
+    share: float | None
+    members: int
+
+
+class PlatformShare(TopPlatform):
+    """A platform's amount and share of its segment."""
+
+    named: bool
+
+
+class SegmentPlatforms(BaseModel):
+    """Platform rows per segment."""
+
+    cefi: list[PlatformShare]
+    defi: list[PlatformShare]
+    cdp: list[PlatformShare]
+
+
+class Metrics(BaseModel):
+    """The ``lendscope metrics --format json`` object of one quarter."""
+
+    period: str
+    vintage: date
+    total_usd: float | None
+    total_basis: str | None
+    cefi_usd: float | None
+    defi_usd: float | None
+    cdp_usd: float | None
+    total_ex_cdp_usd: float | None
+    total_ex_cdp_basis: str | None
+    defi_share_ex_cdp: float | None
+    onchain_share: float | None
+    cefi_top3_share: float | None
+    cefi_top3_exact: bool | None
+    cefi_hhi: float | None
+    cefi_hhi_max: float | None
+    cefi_attributed_share: float | None
+    cefi_top3: list[TopPlatform]
+    overlap_usd: float | None
+    total_adjusted_usd: float | None
+    platforms: SegmentPlatforms
+    series: dict[str, SeriesSummary]
+    growth_since: dict[str, str | float | None] | None = Field(
+        None, description="With ``since``: growth of each series from that quarter."
+    )
+
+
+class Periods(BaseModel):
+    """Quarters with data at a vintage, and every vintage in the dataset."""
+
+    vintage: date
+    latest: str
+    periods: list[str]
+    vintages: list[date]
+
+
+class SeriesPoint(BaseModel):
+    """One series in one quarter."""
+
+    series: str
+    period: str
+    value_usd: float | None
+    drawdown_from_peak: float | None
+    rebound_from_trough: float | None
+    qoq_change: float | None
+    yoy_change: float | None
+
+
+class PlatformRow(BaseModel):
+    """A platform's amount and share of its segment in a quarter."""
+
+    period: str
+    segment: str
+    platform: str
+    usd: float | None
+    share: float | None
+    members: int
+    named: bool
+
+
+class Source(BaseModel):
+    """A publication and the number of figures it backs."""
+
+    id: str
+    title: str
+    publisher: str
+    url: str
+    published: date | None
+    kind: str
+    figures: int
+
+
+class Observation(BaseModel):
+    """One figure at one vintage, as stored."""
+
+    period: str
+    segment: str
+    platform: str | None
+    chain: str | None
+    metric: str
+    value_usd: float | None
+    source_id: str
+    method: str
+    published: date
+    note: str | None
+
+
+class ObservationPage(BaseModel):
+    """A page of observations matching the filters."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[Observation]
+
+
+class ProblemOut(BaseModel):
+    """A validator problem: where (file, row, field) and what."""
+
+    file: str
+    row: int
+    field: str
+    message: str
+
+
+class ValidationReport(BaseModel):
+    """Result of validating one uploaded file against the schema and the bundled data."""
+
+    file: str
+    ok: bool
+    rows: int
+    problems: list[ProblemOut]
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/metrics", response_model=Metrics, response_model_exclude_unset=True, responses=NOT_FOUND
+)
+def get_metrics(
+    d: DataDep,
+    period: Period = None,
+    vintage: Vintage = None,
+    since: Annotated[
+        str | None, Query(pattern=PERIOD_PATTERN, description="Also report growth since.")
+    ] = None,
+) -> dict[str, Any]:
+    """Metrics of one quarter: the same JSON as ``lendscope metrics --format json``."""
+    m = d.metrics(vintage)
+    p = d.period(m, period)
+    out = m.for_period(p)
+    if since:
+        out["growth_since"] = {"from": since, **{s: m.growth(s, since, p) for s in SERIES}}
+    return out
+
+
+@router.get("/periods", response_model=Periods, responses=NOT_FOUND)
+def get_periods(d: DataDep, vintage: Vintage = None) -> dict[str, Any]:
+    """Quarters with data at a vintage (oldest first) and the dataset's vintages."""
+    m = d.metrics(vintage)
+    latest = d.period(m, None)
+    return {"vintage": m.vintage, "latest": latest, "periods": m.periods(), "vintages": d.vintages}
+
+
+@router.get("/series", response_model=list[SeriesPoint], responses=NOT_FOUND)
+def get_series(
+    d: DataDep,
+    name: Annotated[SeriesName | None, Query(description="One series (default: all).")] = None,
+    vintage: Vintage = None,
+) -> list[dict[str, Any]]:
+    """Quarterly values, drawdowns, rebounds and changes of each series."""
+    m = d.metrics(vintage)
+    keys = SeriesPoint.model_fields
+    return [{k: r[k] for k in keys} for r in m.series if name is None or r["series"] == name]
+
+
+@router.get("/platforms", response_model=list[PlatformRow], responses=NOT_FOUND)
+def get_platforms(
+    d: DataDep,
+    period: Annotated[
+        str | None, Query(pattern=PERIOD_PATTERN, description="Quarter YYYYQn (default: all).")
+    ] = None,
+    segment: Segment | None = None,
+    platform: Annotated[str | None, Query(max_length=200)] = None,
+    vintage: Vintage = None,
+) -> list[dict[str, Any]]:
+    """Platform amounts and shares of their segment, per quarter."""
+    m = d.metrics(vintage)
+    rows = []
+    for p in [d.period(m, period)] if period else m.periods():
+        for seg in [segment] if segment else SEGMENTS:
+            rows += [
+                {"period": p, "segment": seg, **r}
+                for r in m.platforms(p, seg)
+                if platform is None or r["platform"] == platform
+            ]
+    return rows
+
+
+@router.get("/sources", response_model=list[Source])
+def get_sources(d: DataDep) -> list[dict[str, Any]]:
+    """Every source with the number of figures (rows of any table, any vintage) it backs."""
+    return d.metrics().sources
+
+
+@router.get("/observations", response_model=ObservationPage)
+def get_observations(
+    d: DataDep,
+    period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
+    segment: Scope | None = None,
+    platform: Annotated[str | None, Query(max_length=200)] = None,
+    chain: Annotated[str | None, Query(max_length=200)] = None,
+    method: Method | None = None,
+    source_id: Annotated[str | None, Query(max_length=200)] = None,
+    vintage: Annotated[
+        date | None, Query(description="Only rows published on or before this date.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Stored figures, every vintage, filtered and paged (``platform=""`` = segment totals)."""
+    want = {
+        "period": period,
+        "segment": segment,
+        "platform": platform,
+        "chain": chain,
+        "method": method,
+        "source_id": source_id,
+    }
+    want = {k: v for k, v in want.items() if v is not None}
+    rows = [
+        r
+        for r in d.observations
+        if all((r[k] or "") == v for k, v in want.items())
+        and (vintage is None or r["published"] <= vintage)
+    ]
+    return {
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+        "items": rows[offset : offset + limit],
+    }
+
+
+@router.get("/charts/{name}", responses=NOT_FOUND)
+def get_chart(
+    d: DataDep, name: ChartName, period: Period = None, vintage: Vintage = None
+) -> dict[str, Any]:
+    """The report's Vega-Lite spec of a chart, as the dashboard embeds it."""
+    m = d.metrics(vintage)
+    return d.chart_spec(m, d.period(m, period), name)
+
+
+def _no_aliases(text: str) -> None:
+    """Refuse YAML anchors and aliases: they can expand a small file into a huge one."""
+    try:
+        for event in yaml.parse(text):
+            if isinstance(event, yaml.AliasEvent):
+                raise HTTPException(422, "YAML aliases (*name) are not accepted in uploads")
+    except yaml.YAMLError:
+        return  # the validator reports the syntax error with its line
+
+
+@router.post(
+    "/validate",
+    response_model=ValidationReport,
+    dependencies=[Depends(require_token)],
+    responses={
+        401: {"description": "A token is set and the request lacks it."},
+        413: {"description": "File over 1 MiB."},
+        415: {"description": "Not a .csv, .yaml or .yml file."},
+    },
+)
+def post_validate(
+    file: Annotated[UploadFile, File(description="A CSV or YAML disclosure file, at most 1 MiB.")],
+) -> dict[str, Any]:
+    """Validate a disclosure file as ``lendscope validate`` does; nothing is stored."""
+    name = PurePath((file.filename or "upload").replace("\\", "/")).name[:200] or "upload"
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise HTTPException(415, f"file {name!r}: use a .csv, .yaml or .yml file")
+    content = file.file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise HTTPException(413, f"file {name!r} is over {MAX_UPLOAD} bytes (1 MiB)")
+    if suffix != ".csv":
+        _no_aliases(content.decode("utf-8", errors="replace"))
+    with tempfile.TemporaryDirectory(prefix="lendscope-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"  # never the client's name
+        path.write_bytes(content)
+        loaded, problems = read_file(path)
+        problems += validate(bundled_files() + loaded, {str(path)})
+    out = [
+        {
+            "file": name if p.file == str(path) else p.file,
+            "row": p.row,
+            "field": p.field,
+            "message": p.message.replace(str(path), name),
+        }
+        for p in sorted(set(problems))
+    ]
+    rows = sum(len(f.rows) for f in loaded)
+    return {"file": name, "ok": not out, "rows": rows, "problems": out}

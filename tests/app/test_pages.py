@@ -1,0 +1,110 @@
+"""Every page in a real browser (Debian Chromium, Playwright): no console errors, charts drawn."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+import pytest
+
+from lendscope.report.findings import usd
+from tests.app.conftest import SHOTS
+from tests.conftest import bundled_metrics
+
+PAGES = {
+    "overview": ("/", ["size_by_segment", "total_peak_trough"]),
+    "segments": (
+        "/segments",
+        ["defi_cefi_share", "cefi_concentration", "cefi_peak_vs_latest", "vc_funding"],
+    ),
+    "platforms": ("/platforms", []),
+    "platform": ("/platforms/Tether", ["platform_history"]),
+    "group": ("/platforms/Galaxy%2BLedn", ["platform_history"]),
+    "defi": ("/defi", ["defi_breakdown"]),
+    "double_counting": ("/double-counting", []),
+    "methodology": ("/methodology", []),
+    "downloads": ("/downloads", []),
+    "old_vintage": ("/?period=2024Q4&vintage=2025-04-14", ["size_by_segment", "total_peak_trough"]),
+}
+
+
+@pytest.fixture
+def page(browser, base_url) -> Iterator:
+    ctx = browser.new_context(base_url=base_url, accept_downloads=True)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    pg.errors = errors
+    yield pg
+    ctx.close()
+
+
+def wait_for_charts(page, names: list[str]) -> None:
+    for n in names:
+        el = page.locator(f"#chart-{n}")
+        el.locator("svg, canvas").first.wait_for(state="attached", timeout=20_000)
+        assert el.get_attribute("data-rendered") == "true"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_loads_without_errors_and_draws_charts(page, name):
+    path, charts = PAGES[name]
+    resp = page.goto(path, wait_until="networkidle")
+    assert resp.status == 200
+    wait_for_charts(page, charts)
+    assert page.locator(".vega[data-chart]").count() == len(charts)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_period_picker_changes_the_numbers(page):
+    m = bundled_metrics(None)
+    page.goto("/", wait_until="networkidle")
+    latest = m.latest_period()
+    assert page.locator("#kpi-total").inner_text() == usd(m.for_period(latest)["total_usd"])
+    with page.expect_navigation():
+        page.select_option("#period", "2022Q4")
+    assert "period=2022Q4" in page.url and "vintage" not in page.url
+    total = page.locator("#kpi-total").inner_text()
+    assert (
+        total == usd(m.for_period("2022Q4")["total_usd"]) != usd(m.for_period(latest)["total_usd"])
+    )
+    wait_for_charts(page, ["size_by_segment"])
+    with page.expect_navigation():
+        page.select_option("#vintage", "2025-04-14")
+    assert "vintage=2025-04-14" in page.url and "period=2022Q4" in page.url
+    assert page.locator("footer").inner_text().count("2025-04-14") == 1
+    page.screenshot(path=str(SHOTS / "picker.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_platform_link_from_index(page):
+    page.goto("/platforms", wait_until="networkidle")
+    with page.expect_navigation():
+        page.locator("#platform-index a", has_text="Galaxy+Ledn").click()
+    assert page.locator("h1").inner_text().startswith("Galaxy+Ledn")
+    wait_for_charts(page, ["platform_history"])
+    assert page.errors == []
+
+
+def test_csv_download(page, tmp_path):
+    page.goto("/downloads", wait_until="networkidle")
+    with page.expect_download() as info:
+        page.click("a[href='/downloads/observations.csv']")
+    dl = info.value
+    assert dl.suggested_filename == "observations.csv"
+    path = tmp_path / "observations.csv"
+    dl.save_as(path)
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and {"period", "segment", "value_usd", "source_id"} <= set(rows[0])
+    assert page.errors == []
+
+
+def test_error_page_is_html(page):
+    resp = page.goto("/?period=2024Q9")
+    assert resp.status == 422
+    assert "period" in page.locator("#error-message").inner_text()
