@@ -1,0 +1,351 @@
+"""Stress scenarios: dated per-asset price-multiplier paths with liquidity and depeg metadata.
+
+Two YAML forms are accepted (see the built-ins in ``risk/scenarios/*.yaml``):
+
+* **paths** — a daily date grid (``dates: {start, end}``) and, per asset, either ``values`` (one
+  multiplier per day) or ``points`` (dated knots, filled log-linearly between them), optionally
+  ``relative_to`` another asset (e.g. stETH as a ratio to ETH), with a ``source`` citation.
+* **shocks** — ``days: N`` and per-asset shocks reached by the last day, e.g.
+  ``{ETH: -0.43, stETH: {depeg: 0.0625}, UST: {to_zero: true}}``.
+
+Every error names the file, the field and, where relevant, the index.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+#: The one list of assets the engine knows; kernels index prices by position in this tuple.
+ASSETS: tuple[str, ...] = (
+    "BTC", "ETH", "stETH", "wstETH", "WBTC", "USDC", "USDT", "DAI",
+    "UST", "LUNA", "GBTC", "SOL", "miner_collateral", "alt",
+)  # fmt: skip
+#: What a depeg is measured against (None = the US dollar).
+PEGS: dict[str, str | None] = {
+    "stETH": "ETH", "wstETH": "ETH", "WBTC": "BTC", "GBTC": "BTC",
+    "USDC": None, "USDT": None, "DAI": None, "UST": None,
+}  # fmt: skip
+#: Price multiplier used for "to zero": prices must stay > 0 for log-space maths.
+ZERO_FLOOR = 1e-6
+BUILTIN_DIR = Path(__file__).with_suffix("")  # risk/scenarios/ beside this module
+IMPACT_KINDS = {"none": 0, "sqrt": 1, "cpmm": 2}
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid; the message names the file, field and index."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Liquidity:
+    """Price impact of selling collateral worth Q (USD at the scenario's start price).
+
+    ``sqrt``: multiplier = max(floor, 1 - coef·√(m·Q/adv_usd)) (square-root law,
+    coef ≈ Y·sigma_day).
+    ``cpmm``: multiplier = 1/(1 + m·Q/depth_usd)² (constant product, depth = asset-side reserve).
+    ``impact_multiplier`` m > 1 models vanished liquidity (mx the effective trade size).
+    """
+
+    model: str = "none"
+    coef: float = 0.0
+    adv_usd: float = math.inf
+    depth_usd: float = math.inf
+    impact_multiplier: float = 1.0
+
+    def params(self) -> tuple[int, float, float]:
+        """Kernel encoding (kind, a, b): sqrt → (1, coef, adv/m); cpmm → (2, 0, depth/m)."""
+        if self.model == "sqrt":
+            return 1, self.coef, self.adv_usd / self.impact_multiplier
+        if self.model == "cpmm":
+            return 2, 0.0, self.depth_usd / self.impact_multiplier
+        return 0, 0.0, math.inf
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """Dated price multipliers (``steps + 1`` rows x assets, row 0 = start = 1.0)."""
+
+    name: str
+    assets: tuple[str, ...]
+    dates: tuple[dt.date, ...]
+    multipliers: np.ndarray
+    liquidity: Mapping[str, Liquidity]
+    depeg: Mapping[str, bool]
+    sources: Mapping[str, str]
+    approximate: Mapping[str, bool]
+    notes: str = ""
+
+    @property
+    def steps(self) -> int:
+        """Number of daily steps after the start row."""
+        return len(self.dates) - 1
+
+    def path(self, asset: str) -> np.ndarray:
+        """The multiplier path of one asset (1.0 throughout if the scenario does not move it)."""
+        if asset not in ASSETS:
+            raise KeyError(f"unknown asset {asset!r}")
+        if asset not in self.assets:
+            return np.ones(len(self.dates))
+        return self.multipliers[:, self.assets.index(asset)]
+
+    def full_paths(self) -> np.ndarray:
+        """Multipliers for every asset in ``ASSETS`` order, shape (steps + 1, len(ASSETS))."""
+        return np.stack([self.path(a) for a in ASSETS], axis=1)
+
+    def worst(self) -> np.ndarray:
+        """Per-asset minimum multiplier over the scenario, in ``ASSETS`` order."""
+        return self.full_paths().min(axis=0)
+
+    def impact_params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(kind int8, a, b) arrays in ``ASSETS`` order for the cascade kernel."""
+        p = [self.liquidity.get(a, Liquidity()).params() for a in ASSETS]
+        kind, a, b = zip(*p, strict=True)
+        return np.array(kind, np.int8), np.array(a, float), np.array(b, float)
+
+
+def builtin_names() -> list[str]:
+    """Names of the bundled scenarios."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+
+
+def load_builtin(name: str) -> Scenario:
+    """Load a bundled scenario by name (``2022``, ``black-thursday``, …)."""
+    path = BUILTIN_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ScenarioError(f"{name}: no built-in scenario (have {', '.join(builtin_names())})")
+    return load_scenario(path)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
+    return scenario_from_dict(data, source=str(path))
+
+
+def scenario_from_dict(data: Any, source: str = "<dict>") -> Scenario:
+    """Build a Scenario from parsed YAML; ``source`` names the file in error messages."""
+    v = _Validator(source)
+    if not isinstance(data, dict):
+        v.fail("<root>", "expected a mapping")
+    name = str(v.need(data, "name", "name"))
+    liquidity = _liquidity(v, data.get("liquidity") or {})
+    if "paths" in data and "shocks" in data:
+        v.fail("paths/shocks", "give either 'paths' or 'shocks', not both")
+    if "paths" in data:
+        dates, cols, meta = _from_paths(v, data)
+    elif "shocks" in data:
+        dates, cols, meta = _from_shocks(v, data)
+    else:
+        v.fail("paths", "missing field (or 'shocks')")
+    assets = tuple(a for a in ASSETS if a in cols)  # canonical order
+    mult = np.stack([cols[a] for a in assets], axis=1) if assets else np.ones((len(dates), 0))
+    for a in liquidity:
+        if a not in assets:
+            v.fail(f"liquidity.{a}", "asset has no path in this scenario")
+    return Scenario(
+        name=name,
+        assets=assets,
+        dates=tuple(dates),
+        multipliers=mult,
+        liquidity=liquidity,
+        depeg={a: meta[a][0] for a in assets},
+        sources={a: meta[a][1] for a in assets},
+        approximate={a: meta[a][2] for a in assets},
+        notes=str(data.get("notes", "")).strip(),
+    )
+
+
+class _Validator:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, field: str, msg: str) -> Any:
+        raise ScenarioError(f"{self.source}: {field}: {msg}")
+
+    def need(self, d: Mapping, key: str, field: str) -> Any:
+        if not isinstance(d, Mapping) or key not in d or d[key] is None:
+            self.fail(field, "missing field")
+        return d[key]
+
+    def asset(self, name: Any, field: str) -> str:
+        if name not in ASSETS:
+            self.fail(field, f"unknown asset {name!r} (known: {', '.join(ASSETS)})")
+        return name
+
+    def date(self, x: Any, field: str) -> dt.date:
+        if isinstance(x, dt.datetime):
+            return x.date()
+        if isinstance(x, dt.date):
+            return x
+        try:
+            return dt.date.fromisoformat(str(x))
+        except ValueError:
+            return self.fail(field, f"not an ISO date: {x!r}")
+
+    def positive(self, x: Any, field: str) -> float:
+        try:
+            f = float(x)
+        except (TypeError, ValueError):
+            return self.fail(field, f"not a number: {x!r}")
+        if not f > 0 or not math.isfinite(f):
+            self.fail(field, f"price multiplier must be > 0 and finite, got {x!r}")
+        return f
+
+
+def _liquidity(v: _Validator, spec: Any) -> dict[str, Liquidity]:
+    if not isinstance(spec, Mapping):
+        v.fail("liquidity", "expected a mapping of asset → parameters")
+    out = {}
+    for asset, p in spec.items():
+        f = f"liquidity.{asset}"
+        v.asset(asset, f)
+        if not isinstance(p, Mapping):
+            v.fail(f, "expected a mapping")
+        model = p.get("model", "sqrt")
+        if model not in IMPACT_KINDS:
+            v.fail(f"{f}.model", f"must be one of {sorted(IMPACT_KINDS)}, got {model!r}")
+        unknown = set(p) - {f.name for f in dataclasses.fields(Liquidity)}
+        if unknown:
+            v.fail(f"{f}.{sorted(unknown)[0]}", "unknown field")
+        if model == "sqrt":
+            v.need(p, "coef", f"{f}.coef"), v.need(p, "adv_usd", f"{f}.adv_usd")
+        if model == "cpmm":
+            v.need(p, "depth_usd", f"{f}.depth_usd")
+        for k in ("adv_usd", "depth_usd", "impact_multiplier"):
+            if k in p:
+                v.positive(p[k], f"{f}.{k}")
+        out[asset] = Liquidity(**{k: (x if k == "model" else float(x)) for k, x in p.items()})
+    return out
+
+
+def _grid(v: _Validator, data: Mapping) -> list[dt.date]:
+    spec = v.need(data, "dates", "dates")
+    start = v.date(v.need(spec, "start", "dates.start"), "dates.start")
+    end = v.date(v.need(spec, "end", "dates.end"), "dates.end")
+    if end <= start:
+        v.fail("dates.end", f"{end} is not after start {start} (dates must increase)")
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _from_paths(v: _Validator, data: Mapping) -> tuple[list[dt.date], dict, dict]:
+    dates = _grid(v, data)
+    paths = data["paths"]
+    if not isinstance(paths, Mapping) or not paths:
+        v.fail("paths", "expected a non-empty mapping of asset → path")
+    raw: dict[str, np.ndarray] = {}
+    meta: dict[str, tuple[bool, str, bool]] = {}
+    for asset, spec in paths.items():
+        f = f"paths.{asset}"
+        v.asset(asset, f)
+        if not isinstance(spec, Mapping):
+            v.fail(f, "expected a mapping with 'points' or 'values'")
+        raw[asset] = _path_values(v, spec, dates, f)
+        src = str(v.need(spec, "source", f"{f}.source"))
+        meta[asset] = (bool(spec.get("depeg", False)), src, bool(spec.get("approximate", True)))
+    cols: dict[str, np.ndarray] = {}
+
+    def resolve(asset: str, seen: tuple[str, ...]) -> np.ndarray:
+        if asset in cols:
+            return cols[asset]
+        base = paths[asset].get("relative_to")
+        if base is None:
+            cols[asset] = raw[asset]
+        else:
+            f = f"paths.{asset}.relative_to"
+            v.asset(base, f)
+            if base not in raw:
+                v.fail(f, f"{base!r} has no path in this scenario")
+            if base in seen:
+                v.fail(f, f"circular relative_to via {base!r}")
+            cols[asset] = raw[asset] * resolve(base, (*seen, asset))
+        return cols[asset]
+
+    for asset in raw:
+        resolve(asset, ())
+    return dates, cols, meta
+
+
+def _path_values(v: _Validator, spec: Mapping, dates: list[dt.date], f: str) -> np.ndarray:
+    if "values" in spec:
+        vals = spec["values"]
+        if not isinstance(vals, list) or len(vals) != len(dates):
+            v.fail(f"{f}.values", f"expected a list of {len(dates)} multipliers (one per day)")
+        return np.array([v.positive(x, f"{f}.values[{i}]") for i, x in enumerate(vals)])
+    pts = v.need(spec, "points", f"{f}.points")
+    if not isinstance(pts, Mapping) or not pts:
+        v.fail(f"{f}.points", "expected a mapping of date → multiplier")
+    days, logs = [], []
+    for i, (d, x) in enumerate(pts.items()):
+        day = v.date(d, f"{f}.points[{i}]")
+        if days and day <= dates[0] + dt.timedelta(days=days[-1]):
+            v.fail(f"{f}.points[{i}]", f"date {day} is not after the previous one (non-monotone)")
+        if not dates[0] <= day <= dates[-1]:
+            v.fail(f"{f}.points[{i}]", f"date {day} outside {dates[0]}..{dates[-1]}")
+        days.append((day - dates[0]).days)
+        logs.append(math.log(v.positive(x, f"{f}.points[{i}]")))
+    # Log-linear between knots; held flat before the first and after the last knot.
+    return np.exp(np.interp(np.arange(len(dates)), days, logs))
+
+
+def _from_shocks(v: _Validator, data: Mapping) -> tuple[list[dt.date], dict, dict]:
+    n = v.need(data, "days", "days")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        v.fail("days", f"must be a positive integer, got {n!r}")
+    start = v.date(data.get("start", "2000-01-01"), "start")
+    dates = [start + dt.timedelta(days=i) for i in range(n + 1)]
+    shocks = data["shocks"]
+    if not isinstance(shocks, Mapping) or not shocks:
+        v.fail("shocks", "expected a non-empty mapping of asset → shock")
+    t = np.arange(n + 1) / n
+    targets: dict[str, tuple[float, bool]] = {}
+    for asset, s in shocks.items():
+        f = f"shocks.{asset}"
+        v.asset(asset, f)
+        targets[asset] = _shock_target(v, s, f)
+    cols = {}
+    for asset, (final, _) in targets.items():
+        # Log-linear glide from 1 to the target over the N days.
+        cols[asset] = np.exp(t * math.log(final))
+    for asset, (_, is_depeg) in targets.items():
+        peg = PEGS.get(asset)
+        if is_depeg and peg in cols:  # a depeg is relative to its (possibly shocked) peg
+            cols[asset] = cols[asset] * cols[peg]
+    src = f"user shock file {v.source}"
+    meta = {a: (targets[a][1], src, False) for a in targets}
+    return dates, cols, meta
+
+
+def _shock_target(v: _Validator, s: Any, f: str) -> tuple[float, bool]:
+    """Final multiplier and depeg flag of one shock spec."""
+    if isinstance(s, int | float) and not isinstance(s, bool):
+        if not s > -1:
+            v.fail(f, f"change {s} gives a price <= 0 (use {{to_zero: true}})")
+        return 1.0 + float(s), False
+    if not isinstance(s, Mapping):
+        v.fail(f, "expected a number (relative change) or a mapping")
+    unknown = set(s) - {"change", "depeg", "to_zero"}
+    if unknown:
+        v.fail(f"{f}.{sorted(unknown)[0]}", "unknown field (use change, depeg or to_zero)")
+    if len(s) != 1:
+        v.fail(f, "give exactly one of change, depeg, to_zero")
+    if s.get("to_zero"):
+        return ZERO_FLOOR, True
+    if "depeg" in s:
+        d = s["depeg"]
+        if not isinstance(d, int | float) or not 0 <= d < 1:
+            v.fail(f"{f}.depeg", f"must be a fraction in [0, 1), got {d!r}")
+        return 1.0 - float(d), True
+    if "change" in s:
+        return _shock_target(v, s["change"], f"{f}.change")
+    return v.fail(f, "to_zero must be true")
