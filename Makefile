@@ -24,7 +24,7 @@ test: $(UV)
 	cd tests/evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(UV) sync --frozen --extra spark --group dev
 	.venv/bin/ruff check src tests benchmarks
-	.venv/bin/python -m pytest -p no:cacheprovider
+	LENDSCOPE_REQUIRE_BROWSER=1 .venv/bin/python -m pytest -p no:cacheprovider
 
 bench: $(UV)
 	$(UV) sync --frozen --group dev

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages lendscope needs, only those missing.
 #   scripts/system-deps.sh report   -> PDF rendering (Pango, HarfBuzz subsetter, DejaVu fonts)
-#   scripts/system-deps.sh test     -> the above plus Java 17 for the PySpark test backend
+#   scripts/system-deps.sh test     -> the above plus Chromium (browser tests) and Java 17 (PySpark)
 set -euo pipefail
 want=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
-if [[ "${1:-report}" == "test" ]] && ! command -v java >/dev/null 2>&1; then
-  want+=(openjdk-17-jre-headless)
+if [[ "${1:-report}" == "test" ]]; then
+  want+=(chromium)  # the dashboard's browser tests drive /usr/bin/chromium
+  command -v java >/dev/null 2>&1 || want+=(openjdk-17-jre-headless)
 fi
 missing=()
 for p in "${want[@]}"; do
