@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,9 +104,19 @@ class Anvil:
             log.append(line)
             m = re.search(r"Listening on 127\.0\.0\.1:(\d+)", line)
             if m:
-                return cls(proc, f"http://127.0.0.1:{m.group(1)}", log)
+                node = cls(proc, f"http://127.0.0.1:{m.group(1)}", log)
+                # anvil logs every request; an unread pipe fills at 64 KiB and blocks the node.
+                threading.Thread(target=node._drain, daemon=True).start()
+                return node
         proc.kill()
         raise RuntimeError("anvil did not start:\n" + "".join(log[-20:]))
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.log.append(line)
+            if len(self.log) > 2000:
+                del self.log[:1000]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
