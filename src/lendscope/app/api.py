@@ -383,6 +383,7 @@ def _no_aliases(text: str) -> None:
     response_model=ValidationReport,
     dependencies=[Depends(require_token)],
     responses={
+        400: {"description": "Malformed multipart body."},
         401: {"description": "A token is set and the request lacks it."},
         413: {"description": "File over 1 MiB."},
         415: {"description": "Not a .csv, .yaml or .yml file."},

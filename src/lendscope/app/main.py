@@ -256,7 +256,7 @@ def create_app(
     ``cors_origins`` enables CORS for those origins only (off by default); ``warm`` computes
     the latest metrics at startup.
     """
-    from lendscope.app import api, pages, stress
+    from lendscope.app import api, pages, stress, stress_routes  # noqa: F401 (registers)
 
     data = Data(db)
 

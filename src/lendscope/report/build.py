@@ -15,6 +15,7 @@ from lendscope import __version__
 from lendscope.metrics import SERIES, MarketMetrics
 from lendscope.report.charts import CHARTS, render_all
 from lendscope.report.findings import findings, pct, quarter, usd
+from lendscope.risk.results import what_2022_would_do
 
 #: Cited ratio (scope, metric) -> how to compute it from a period's metrics JSON.
 RECONCILE = {
@@ -84,6 +85,7 @@ def render_html(m: MarketMetrics, period: str, as_of: date, charts: list[dict]) 
             table=[m.for_period(p) for p in m.periods()],
             recon=reconciliation(m),
             overlaps=m.overlaps,
+            stress2022=what_2022_would_do(m),
         )
     )
 
