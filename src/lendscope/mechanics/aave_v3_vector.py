@@ -34,10 +34,13 @@ def health_factor(
     liquidation_threshold_bps: ArrayLike,
 ) -> Arr:
     """``C·P_c·LT / (D·P_d)``; ``inf`` where there is no debt (the contract returns uint max)."""
-    num = _f(collateral) * _f(collateral_price) * _f(liquidation_threshold_bps) / 1e4
-    den = _f(debt) * _f(debt_price)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.inf)
+    num = np.multiply(_f(collateral), _f(collateral_price))
+    num *= _f(liquidation_threshold_bps)
+    num *= 1e-4
+    den = np.multiply(_f(debt), _f(debt_price))
+    out = np.full(num.shape, np.inf)
+    # in-place passes with no temporaries: this runs over whole-market books
+    return np.divide(num, den, out=out, where=den > 0)
 
 
 def liquidatable_debt(
