@@ -43,6 +43,10 @@ FUNDING = {"deposits": [(0, 0.54), (30, 0.22), (90, 0.22), (365, 0.10)], "capita
 ONCHAIN_SHARE = 0.05  # CeFi lenders (all but the largest) borrow this share of their book on-chain
 
 
+#: The dataset's `unattributed` remainder is many unnamed platforms, not one: name it so.
+OTHER = {"cefi": "other lenders", "defi": "other apps", "cdp": "other CDP stablecoins"}
+
+
 def calibration(metrics: Any, period: str | None = None) -> dict[str, dict[str, float]]:
     """``{segment: {platform: usd}}`` of a quarter (default: the latest) from MarketMetrics."""
     period = period or metrics.latest_period()
@@ -51,9 +55,10 @@ def calibration(metrics: Any, period: str | None = None) -> dict[str, dict[str, 
     for seg in SEGMENTS:
         rows = [r for r in d["platforms"].get(seg, []) if r.get("usd")]
         if rows:
-            out[seg] = {r["platform"]: float(r["usd"]) for r in rows}
+            out[seg] = {OTHER[seg] if not r["named"] else r["platform"]: float(r["usd"])
+                        for r in rows}  # fmt: skip
         elif d.get(f"{seg}_usd"):
-            out[seg] = {"unattributed": float(d[f"{seg}_usd"])}
+            out[seg] = {OTHER[seg]: float(d[f"{seg}_usd"])}
     return out
 
 
