@@ -79,6 +79,17 @@ SOURCES = Table(
     doc="Every publication a figure is read from.",
 )
 
+#: Optional provenance columns of on-chain observations (cryo-style names).
+PROVENANCE = (
+    Column("chain_id", "int", required=False),
+    Column("block_number", "int", required=False),
+    Column("block_timestamp", "int", required=False),
+    Column("contract", "str", required=False),
+    Column("call", "str", required=False),
+    Column("adapter_version", "str", required=False),
+    Column("price_source", "str", required=False),
+)
+
 OBSERVATIONS = Table(
     "observations",
     (
@@ -92,6 +103,9 @@ OBSERVATIONS = Table(
         Column("method", "str", choices=METHODS),
         Column("published", "date"),
         Column("note", "str", required=False),
+        # Provenance of method=onchain rows (empty for reported figures): where and how the
+        # figure was read, so anyone with an archive node can re-read it.
+        *PROVENANCE,
     ),
     key=("period", "segment", "platform", "chain", "metric", "published"),
     doc=(

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import pyarrow as pa
 from platformdirs import user_data_path
@@ -17,6 +18,8 @@ from lendscope.dataset.schema import TABLES, Table
 from lendscope.dataset.validate import validate
 
 BUNDLED = "bundled"
+#: ``origin`` of rows written by ``lendscope sync``: machine-read, kept across builds as they are.
+ONCHAIN = "onchain"
 _ARROW = {
     "str": pa.string(),
     "float": pa.float64(),
@@ -65,7 +68,7 @@ def _stored_user_rows(db: Path) -> list[TableFile]:
             if name not in con.list_tables():
                 continue
             t = con.table(name)
-            recs = t.filter(t.origin != BUNDLED).to_pyarrow().to_pylist()
+            recs = t.filter(~t.origin.isin([BUNDLED, ONCHAIN])).to_pyarrow().to_pylist()
             for r in recs:
                 r["_file"] = f"{db}:{r['origin']}"
                 r["_row"] = r.pop("origin_row")
@@ -127,6 +130,7 @@ def build(add: list[str | Path] = (), db: Path | None = None) -> BuildResult:
         for name, rows in tables.items():
             con.create_table(name, to_arrow(TABLES[name], rows), overwrite=True)
         con.disconnect()
+        _carry_onchain(db, tmp)  # on-chain rows and sync state survive a rebuild
         os.replace(tmp, db)  # readers see the old or the new database, never a mix
     finally:
         tmp.unlink(missing_ok=True)
@@ -199,3 +203,201 @@ def connect_tables(tables: dict[str, pa.Table], backend: str = "duckdb"):
 def as_of_default(tables: dict[str, pa.Table]) -> date:
     """The latest vintage in the data."""
     return max(tables["observations"].column("published").to_pylist())
+
+
+# -- on-chain rows (lendscope sync) ------------------------------------------------------------
+
+#: Side tables of ``sync``: per-market detail, completed snapshots, and quarter-end blocks.
+ONCHAIN_DDL = {
+    "onchain_markets": (
+        "chain_id BIGINT, block_number BIGINT, deployment VARCHAR, protocol VARCHAR, "
+        "market VARCHAR, asset VARCHAR, symbol VARCHAR, decimals INTEGER, debt_raw VARCHAR, "
+        "amount DOUBLE, price_raw VARCHAR, price_unit VARCHAR, value_usd DOUBLE, "
+        "counted BOOLEAN, contract VARCHAR, call VARCHAR, price_source VARCHAR, "
+        "adapter_version VARCHAR, note VARCHAR"
+    ),
+    "onchain_snapshots": (
+        "chain_id BIGINT, block_number BIGINT, deployment VARCHAR, block_timestamp BIGINT, "
+        "period VARCHAR, value_usd DOUBLE, markets INTEGER, adapter_version VARCHAR, "
+        "written_at TIMESTAMP, PRIMARY KEY (chain_id, block_number, deployment)"
+    ),
+    "onchain_blocks": (
+        "chain_id BIGINT, period VARCHAR, block_number BIGINT, block_timestamp BIGINT, "
+        "PRIMARY KEY (chain_id, period)"
+    ),
+}
+
+
+@dataclass
+class OnchainSnapshot:
+    """What one protocol snapshot writes: its source, observation and market rows."""
+
+    chain_id: int
+    block_number: int
+    block_timestamp: int
+    deployment: str
+    period: str
+    source: dict[str, Any]
+    observation: dict[str, Any]
+    markets: list[dict[str, Any]]
+    adapter_version: str
+
+
+def _ensure_onchain(con: duckdb.DuckDBPyConnection) -> None:
+    for name, ddl in ONCHAIN_DDL.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
+    have = {r[0] for r in con.execute("DESCRIBE observations").fetchall()}
+    for f in arrow_schema(TABLES["observations"]):
+        if f.name not in have:  # a database built before provenance columns existed
+            sql = "BIGINT" if pa.types.is_integer(f.type) else "VARCHAR"
+            con.execute(f'ALTER TABLE observations ADD COLUMN "{f.name}" {sql}')
+
+
+def _carry_onchain(old: Path, new: Path) -> None:
+    """Copy on-chain rows and sync state from ``old`` into the freshly built ``new``."""
+    if not old.exists():
+        return
+    con = duckdb.connect(str(new))
+    try:
+        con.execute(f"ATTACH '{old}' AS old (READ_ONLY)")
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'old'"
+        ).fetchall()}  # fmt: skip
+        if "onchain_snapshots" not in tables:
+            return
+        _ensure_onchain(con)
+        for name in ("sources", "observations"):
+            con.execute(
+                f"INSERT INTO {name} BY NAME SELECT * FROM old.{name} WHERE origin = '{ONCHAIN}'"
+            )
+        for name in ONCHAIN_DDL:
+            con.execute(f"INSERT INTO {name} SELECT * FROM old.{name}")
+    finally:
+        con.close()
+
+
+def _open_onchain(db: Path | None) -> duckdb.DuckDBPyConnection:
+    db = Path(db) if db else default_db_path()
+    if not db.exists():
+        build([], db)  # the bundled data first, so metrics see on-chain rows beside them
+    con = duckdb.connect(str(db))
+    _ensure_onchain(con)
+    return con
+
+
+def upsert_onchain(db: Path | None, snap: OnchainSnapshot) -> None:
+    """Write one snapshot in one transaction, replacing any earlier copy of it.
+
+    Keyed by (chain_id, block_number, deployment): a rerun rewrites the same rows, never adds
+    a second copy; an interrupted write leaves nothing behind (DuckDB rolls it back).
+    """
+    con = _open_onchain(db)
+    key = (snap.chain_id, snap.block_number, snap.deployment)
+    obs = {**snap.observation, "origin": ONCHAIN, "origin_row": snap.block_number}
+    src = {**snap.source, "origin": ONCHAIN, "origin_row": snap.block_number}
+    obs_t = pa.Table.from_pylist([obs], schema=arrow_schema(TABLES["observations"]))
+    src_t = pa.Table.from_pylist([src], schema=arrow_schema(TABLES["sources"]))
+    okey = [obs[c] for c in ("period", "segment", "platform", "chain", "metric", "published")]
+    try:
+        con.execute("BEGIN TRANSACTION")
+        where = "chain_id = ? AND block_number = ? AND deployment = ?"
+        con.execute(f"DELETE FROM onchain_markets WHERE {where}", key)
+        con.execute(f"DELETE FROM onchain_snapshots WHERE {where}", key)
+        con.execute("DELETE FROM sources WHERE id = ?", [src["id"]])
+        con.execute(
+            "DELETE FROM observations WHERE origin = ? AND (source_id = ? OR (period = ? AND "
+            "segment = ? AND platform = ? AND chain = ? AND metric = ? AND published = ?))",
+            [ONCHAIN, src["id"], *okey],
+        )
+        con.register("_src", src_t)
+        con.register("_obs", obs_t)
+        con.execute("INSERT INTO sources BY NAME SELECT * FROM _src")
+        con.execute("INSERT INTO observations BY NAME SELECT * FROM _obs")
+        if snap.markets:
+            con.register("_mk", pa.Table.from_pylist(snap.markets))
+            con.execute("INSERT INTO onchain_markets BY NAME SELECT * FROM _mk")
+        con.execute(
+            "INSERT INTO onchain_snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [*key, snap.block_timestamp, snap.period, obs["value_usd"], len(snap.markets),
+             snap.adapter_version],
+        )  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def onchain_done(db: Path | None, chain_id: int, block: int) -> set[str]:
+    """Deployments whose snapshot at ``block`` is already stored."""
+    db = Path(db) if db else default_db_path()
+    if not db.exists():
+        return set()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if not con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = 'onchain_snapshots'"
+        ).fetchall():
+            return set()
+        rows = con.execute(
+            "SELECT deployment FROM onchain_snapshots WHERE chain_id = ? AND block_number = ?",
+            [chain_id, block],
+        ).fetchall()
+        return {r[0] for r in rows}
+    finally:
+        con.close()
+
+
+def onchain_period_block(db: Path | None, chain_id: int, period: str) -> tuple[int, int] | None:
+    """(block, timestamp) recorded as ``period``'s quarter-end block, if any."""
+    db = Path(db) if db else default_db_path()
+    if not db.exists():
+        return None
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if not con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = 'onchain_blocks'"
+        ).fetchall():
+            return None
+        row = con.execute(
+            "SELECT block_number, block_timestamp FROM onchain_blocks "
+            "WHERE chain_id = ? AND period = ?",
+            [chain_id, period],
+        ).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+    finally:
+        con.close()
+
+
+def record_period_block(db: Path | None, chain_id: int, period: str, block: int, ts: int) -> None:
+    """Remember ``period``'s quarter-end block so a rerun needs no block search."""
+    con = _open_onchain(db)
+    try:
+        con.execute(
+            "INSERT OR REPLACE INTO onchain_blocks VALUES (?, ?, ?, ?)",
+            [chain_id, period, block, ts],
+        )
+    finally:
+        con.close()
+
+
+def onchain_summary(db: Path | None = None) -> list[dict[str, Any]]:
+    """Stored snapshots: chain, block, deployment, period, value (for the report note)."""
+    db = Path(db) if db else default_db_path()
+    if not db.exists():
+        return []
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if not con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = 'onchain_snapshots'"
+        ).fetchall():
+            return []
+        cur = con.execute(
+            "SELECT chain_id, block_number, deployment, period, value_usd, block_timestamp "
+            "FROM onchain_snapshots ORDER BY period, chain_id, deployment, block_number"
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()

@@ -58,6 +58,21 @@ def reconciliation(m: MarketMetrics) -> list[dict]:
     return out
 
 
+def onchain_note(m: MarketMetrics) -> str | None:
+    """One sentence naming the figures read on-chain by ``lendscope sync`` and their blocks."""
+    rows = sorted(
+        (s for s in m.sources if s["kind"] == "onchain" and s["figures"]), key=lambda s: s["id"]
+    )
+    if not rows:
+        return None
+    # Titles read "<platform> on <chain>: on-chain read at block <n>" (sources/sync.py).
+    items = [s["title"].replace(": on-chain read at block ", " at block ") for s in rows]
+    return (
+        "Read on-chain by lendscope (method onchain: debt x the protocol's oracle price at the "
+        "block, provenance in each row): " + "; ".join(items) + ". All other figures are reported."
+    )
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("lendscope", "report/templates"),
@@ -86,6 +101,7 @@ def render_html(m: MarketMetrics, period: str, as_of: date, charts: list[dict]) 
             recon=reconciliation(m),
             overlaps=m.overlaps,
             stress2022=what_2022_would_do(m),
+            onchain=onchain_note(m),
         )
     )
 

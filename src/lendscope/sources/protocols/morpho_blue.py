@@ -1,0 +1,113 @@
+"""Morpho Blue: markets from ``CreateMarket`` logs, debt = ``market(id).totalBorrowAssets``.
+
+``totalBorrowAssets`` is the stored value at the market's last accrual (as DefiLlama reads it);
+interest since then is not added. Morpho's own oracles price collateral in loan-token units, so
+the loan token's USD price comes from the USD oracle named ``price_oracle`` in the registry (an
+AaveOracle-style ``getAssetPrice``); markets whose loan token it cannot price are left out.
+Config: ``start_block`` (Morpho's deployment block), ``log_chunk`` (blocks per eth_getLogs,
+0 = one range; chunks go in one JSON-RPC batch, so discovery stays one round trip).
+"""
+
+from __future__ import annotations
+
+from eth_abi import decode
+from eth_utils import keccak
+
+from lendscope.sources.abi import Call, Reader
+from lendscope.sources.protocols import MarketRow, Snapshot, symbol_of
+from lendscope.sources.registry import Deployment
+
+VERSION = "1"
+CREATE_MARKET = (
+    "0x" + keccak(text="CreateMarket(bytes32,(address,address,address,address,uint256))").hex()
+)
+PARAMS = ("(address,address,address,address,uint256)",)
+
+
+def discover(reader: Reader, dep: Deployment, block: int) -> dict[str, tuple]:
+    """``{market id: (loanToken, collateralToken, oracle, irm, lltv)}`` created up to ``block``."""
+    start = int(dep.config.get("start_block", 0))
+    chunk = int(dep.config.get("log_chunk", 0)) or (block - start + 1)
+    ranges = [(lo, min(block, lo + chunk - 1)) for lo in range(start, block + 1, chunk)]
+    flt = [
+        {
+            "address": dep.addr("morpho"),
+            "topics": [CREATE_MARKET],
+            "fromBlock": hex(lo),
+            "toBlock": hex(hi),
+        }
+        for lo, hi in ranges
+    ]
+    out: dict[str, tuple] = {}
+    for logs in reader.client.batch([("eth_getLogs", [f]) for f in flt]):
+        for log in logs:
+            (params,) = decode(PARAMS, bytes.fromhex(log["data"].removeprefix("0x")))
+            out[log["topics"][1].lower()] = tuple(
+                p.lower() if isinstance(p, str) else p for p in params
+            )
+    return out
+
+
+def snapshot(reader: Reader, dep: Deployment, block: int) -> Snapshot:
+    """Every market's total borrow assets, valued with the USD oracle's loan-token price."""
+    markets = discover(reader, dep, block)
+    morpho, oracle = dep.addr("morpho"), dep.addr("price_oracle")
+    orl = dep.label("price_oracle")
+    calls = [Call(oracle, "BASE_CURRENCY_UNIT()", label=orl)]
+    for mid, (loan, *_rest) in markets.items():
+        calls += [
+            Call(morpho, "market(bytes32)", (bytes.fromhex(mid[2:]),), ("uint128",) * 6, "Morpho"),
+            Call(loan, "decimals()", out=("uint8",)),
+            Call(loan, "symbol()", out=("string",)),
+            Call(oracle, "getAssetPrice(address)", (loan,), label=orl),
+        ]
+    res = reader.read(block, calls)
+    unit = int(res[0][0]) if res[0] else 10**8
+    rows = []
+    for i, (mid, (loan, coll, _o, _irm, lltv)) in enumerate(markets.items()):
+        mk, dec, sym, price = res[1 + 4 * i : 5 + 4 * i]
+        if mk is None or dec is None:
+            raise RuntimeError(f"{dep.id}: market({mid}) failed at block {block}")
+        p = int(price[0]) if price and price[0] else None
+        rows.append(
+            MarketRow(
+                market=mid,
+                asset=loan,
+                symbol=symbol_of(sym),
+                decimals=int(dec[0]),
+                debt_raw=int(mk[2]),
+                price_raw=p,
+                price_unit=unit,
+                contract=morpho.lower(),
+                call="Morpho.market(id).totalBorrowAssets",
+                price_source=f"{orl}.getAssetPrice(loanToken)",
+                note="" if p else "loan token has no USD oracle price",
+                counted=p is not None,
+            )
+        )
+        del coll, lltv
+    return Snapshot(
+        dep,
+        block,
+        VERSION,
+        morpho.lower(),
+        "sum over CreateMarket markets of Morpho.market(id).totalBorrowAssets x USD price",
+        f"{orl}.getAssetPrice(loanToken)",
+        rows,
+    )
+
+
+def borrowers(reader: Reader, dep: Deployment, block: int) -> dict[str, set[str]]:
+    """``{market id: {borrower}}`` from ``Borrow`` logs up to ``block`` (for positions)."""
+    topic = "0x" + keccak(text="Borrow(bytes32,address,address,address,uint256,uint256)").hex()
+    start = int(dep.config.get("start_block", 0))
+    f = {
+        "address": dep.addr("morpho"),
+        "topics": [topic],
+        "fromBlock": hex(start),
+        "toBlock": hex(block),
+    }
+    out: dict[str, set[str]] = {}
+    for log in reader.client.request("eth_getLogs", [f]):
+        out.setdefault(log["topics"][1].lower(), set()).add("0x" + log["topics"][2][-40:].lower())
+    return out
