@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lendscope.mechanics.cefi import EXACT
+from lendscope.mechanics.exact import EXACT
 from lendscope.mechanics.perps import (
     PerpPosition,
     Side,

@@ -2,7 +2,7 @@
 
 Every GET is read-only. ``POST /validate`` checks an uploaded disclosure file with the CLI's
 validator; it stores nothing. When ``LENDSCOPE_API_TOKEN`` is set, POST endpoints need
-``Authorization: Bearer <token>``.
+``Authorization: Bearer <token>``. The response models live in :mod:`lendscope.app.models`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,24 @@ from typing import Annotated, Any, Literal, get_args
 import yaml
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
 
 from lendscope.app.main import MAX_UPLOAD, Data
+from lendscope.app.models import (
+    Metrics,
+    Observation,
+    ObservationPage,
+    Periods,
+    PlatformRow,
+    PlatformShare,
+    Point,
+    ProblemOut,
+    SegmentPlatforms,
+    SeriesPoint,
+    SeriesSummary,
+    Source,
+    TopPlatform,
+    ValidationReport,
+)
 from lendscope.dataset import read_file, validate
 from lendscope.dataset.load import bundled_files
 from lendscope.dataset.schema import ALL_SCOPES, METHODS, SEGMENTS
@@ -58,6 +73,28 @@ for _lit, _names in (
     if set(get_args(_lit)) != set(_names):  # pragma: no cover - guards schema drift
         raise ImportError(f"API enum {get_args(_lit)} out of date with {tuple(_names)}")
 
+#: Public names, including the response models re-exported from :mod:`.models`.
+__all__ = [
+    "DataDep",
+    "Metrics",
+    "Observation",
+    "ObservationPage",
+    "Periods",
+    "PlatformRow",
+    "PlatformShare",
+    "Point",
+    "ProblemOut",
+    "SegmentPlatforms",
+    "SeriesPoint",
+    "SeriesSummary",
+    "Source",
+    "TopPlatform",
+    "ValidationReport",
+    "data",
+    "require_token",
+    "router",
+]
+
 NOT_FOUND = {404: {"description": "No data for this period or vintage."}}
 router = APIRouter(tags=["api"], responses={422: {"description": "Invalid parameter."}})
 
@@ -83,169 +120,6 @@ def require_token(
         raise HTTPException(
             401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
-
-
-# -- models ------------------------------------------------------------------------------------
-
-
-class Point(BaseModel):
-    """A quarter and its value."""
-
-    period: str
-    usd: float | None
-
-
-class SeriesSummary(BaseModel):
-    """ATH, deepest fall, drawdown and rebound of a series up to the quarter."""
-
-    value_usd: float | None
-    ath: Point | None
-    peak: Point | None
-    trough: Point | None
-    deepest_fall: float | None = None
-    drawdown_from_peak: float | None
-    rebound_from_trough: float | None
-    qoq_change: float | None
-    yoy_change: float | None
-
-
-class TopPlatform(BaseModel):
-    """A CeFi top-3 entry (a group counts as its members)."""
-
-    platform: str
-    usd: float | None
-    share: float | None
-    members: int
-
-
-class PlatformShare(TopPlatform):
-    """A platform's amount and share of its segment."""
-
-    named: bool
-
-
-class SegmentPlatforms(BaseModel):
-    """Platform rows per segment."""
-
-    cefi: list[PlatformShare]
-    defi: list[PlatformShare]
-    cdp: list[PlatformShare]
-
-
-class Metrics(BaseModel):
-    """The ``lendscope metrics --format json`` object of one quarter."""
-
-    period: str
-    vintage: date
-    total_usd: float | None
-    total_basis: str | None
-    cefi_usd: float | None
-    defi_usd: float | None
-    cdp_usd: float | None
-    total_ex_cdp_usd: float | None
-    total_ex_cdp_basis: str | None
-    defi_share_ex_cdp: float | None
-    onchain_share: float | None
-    cefi_top3_share: float | None
-    cefi_top3_exact: bool | None
-    cefi_hhi: float | None
-    cefi_hhi_max: float | None
-    cefi_attributed_share: float | None
-    cefi_top3: list[TopPlatform]
-    overlap_usd: float | None
-    total_adjusted_usd: float | None
-    platforms: SegmentPlatforms
-    series: dict[str, SeriesSummary]
-    growth_since: dict[str, str | float | None] | None = Field(
-        None, description="With ``since``: growth of each series from that quarter."
-    )
-
-
-class Periods(BaseModel):
-    """Quarters with data at a vintage, and every vintage in the dataset."""
-
-    vintage: date
-    latest: str
-    periods: list[str]
-    vintages: list[date]
-
-
-class SeriesPoint(BaseModel):
-    """One series in one quarter."""
-
-    series: str
-    period: str
-    value_usd: float | None
-    drawdown_from_peak: float | None
-    rebound_from_trough: float | None
-    qoq_change: float | None
-    yoy_change: float | None
-
-
-class PlatformRow(BaseModel):
-    """A platform's amount and share of its segment in a quarter."""
-
-    period: str
-    segment: str
-    platform: str
-    usd: float | None
-    share: float | None
-    members: int
-    named: bool
-
-
-class Source(BaseModel):
-    """A publication and the number of figures it backs."""
-
-    id: str
-    title: str
-    publisher: str
-    url: str
-    published: date | None
-    kind: str
-    figures: int
-
-
-class Observation(BaseModel):
-    """One figure at one vintage, as stored."""
-
-    period: str
-    segment: str
-    platform: str | None
-    chain: str | None
-    metric: str
-    value_usd: float | None
-    source_id: str
-    method: str
-    published: date
-    note: str | None
-
-
-class ObservationPage(BaseModel):
-    """A page of observations matching the filters."""
-
-    total: int
-    limit: int
-    offset: int
-    items: list[Observation]
-
-
-class ProblemOut(BaseModel):
-    """A validator problem: where (file, row, field) and what."""
-
-    file: str
-    row: int
-    field: str
-    message: str
-
-
-class ValidationReport(BaseModel):
-    """Result of validating one uploaded file against the schema and the bundled data."""
-
-    file: str
-    ok: bool
-    rows: int
-    problems: list[ProblemOut]
 
 
 # -- routes ------------------------------------------------------------------------------------

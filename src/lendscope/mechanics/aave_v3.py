@@ -4,7 +4,8 @@ Ports (ours, not copies) of ``ReserveLogic`` (index update, treasury accrual, ra
 ``SupplyLogic`` / ``BorrowLogic`` (supply, withdraw, borrow, repay), ``GenericLogic.
 calculateUserAccountData`` and the scaled-balance tokens, from ``@aave/core-v3`` 1.19.3
 (``contracts/protocol/...``, v3.0.2) and ``@aave-dao/aave-v3-origin`` 3.6.0
-(``src/contracts/protocol/...``). Liquidation lives in :mod:`.aave_v3_liquidation`.
+(``src/contracts/protocol/...``). Liquidation lives in :mod:`.aave_v3_liquidation`; the
+storage records in :mod:`.aave_v3_state` (re-exported here).
 
 Not modelled: stable debt (v3.0, disabled), isolation mode / debt ceilings, siloed borrowing,
 supply/borrow caps, flash loans, bridges, pausing, the v3.0 e-mode price source, aToken
@@ -22,8 +23,16 @@ from typing import Any, TypeVar
 
 from lendscope.mechanics import aave_v3_math as am
 from lendscope.mechanics.aave_v3_params import EModeCategory, ReserveParams
+from lendscope.mechanics.aave_v3_state import (
+    HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
+    AaveRevert,
+    AccountData,
+    ReserveCache,
+    ReserveState,
+    UserState,
+    require,
+)
 from lendscope.mechanics.fixed import (
-    RAY,
     UINT256_MAX,
     MathOverflow,
     percent_div,
@@ -32,80 +41,20 @@ from lendscope.mechanics.fixed import (
     wad_div,
 )
 
-HEALTH_FACTOR_LIQUIDATION_THRESHOLD = 10**18  # ValidationLogic.sol
+#: Public names, including those re-exported from the split-out modules.
+__all__ = [
+    "HEALTH_FACTOR_LIQUIDATION_THRESHOLD",
+    "AaveMarket",
+    "AaveRevert",
+    "AccountData",
+    "ReserveCache",
+    "ReserveState",
+    "UserState",
+    "atomic",
+    "require",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class AaveRevert(Exception):
-    """The pool would revert this call (message names the contract's check)."""
-
-
-@dataclass
-class ReserveState:
-    """Storage of one reserve (``DataTypes.ReserveData``) plus the aToken's cash and supplies."""
-
-    liquidity_index: int = RAY
-    variable_borrow_index: int = RAY
-    liquidity_rate: int = 0
-    variable_borrow_rate: int = 0
-    last_update: int = 0
-    accrued_to_treasury: int = 0  # scaled
-    scaled_a_supply: int = 0
-    scaled_v_supply: int = 0
-    cash: int = 0  # underlying held by the aToken (v3.0 rate input)
-    virtual_balance: int = 0  # v3.1+ virtualUnderlyingBalance
-    deficit: int = 0  # v3.3+
-
-
-@dataclass
-class ReserveCache:
-    """``DataTypes.ReserveCache``: what ``ReserveLogic.cache`` snapshots before an action."""
-
-    reserve_factor: int
-    curr_liquidity_index: int
-    next_liquidity_index: int
-    curr_variable_index: int
-    next_variable_index: int
-    curr_liquidity_rate: int
-    curr_variable_rate: int
-    last_update: int
-    curr_scaled_debt: int
-    next_scaled_debt: int
-
-
-@dataclass
-class UserState:
-    """Scaled balances and ``UserConfigurationMap`` flags, per reserve id."""
-
-    a_scaled: list[int]
-    v_scaled: list[int]
-    collateral: list[bool]
-    borrowing: list[bool]
-    emode: int = 0
-
-
-@dataclass(frozen=True)
-class AccountData:
-    """``Pool.getUserAccountData`` plus ``hasZeroLtvCollateral`` (base currency, 8 dec)."""
-
-    total_collateral_base: int
-    total_debt_base: int
-    available_borrows_base: int
-    current_liquidation_threshold: int
-    ltv: int
-    health_factor: int
-    has_zero_ltv_collateral: bool = False
-
-    def as_tuple(self) -> tuple[int, int, int, int, int, int]:
-        """Same order as the contract's return values."""
-        return (
-            self.total_collateral_base,
-            self.total_debt_base,
-            self.available_borrows_base,
-            self.current_liquidation_threshold,
-            self.ltv,
-            self.health_factor,
-        )
 
 
 def atomic(fn: F) -> F:
@@ -121,12 +70,6 @@ def atomic(fn: F) -> F:
             raise
 
     return wrapper  # type: ignore[return-value]
-
-
-def require(cond: bool, reason: str) -> None:
-    """Solidity ``require``: raise :class:`AaveRevert` with ``reason`` unless ``cond``."""
-    if not cond:
-        raise AaveRevert(reason)
 
 
 @dataclass

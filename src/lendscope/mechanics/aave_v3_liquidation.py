@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lendscope.mechanics import aave_v3_math as am
-from lendscope.mechanics.aave_v3 import (
+from lendscope.mechanics.aave_v3 import AaveMarket, atomic
+from lendscope.mechanics.aave_v3_state import (
     HEALTH_FACTOR_LIQUIDATION_THRESHOLD,
-    AaveMarket,
     ReserveCache,
-    atomic,
     require,
 )
 from lendscope.mechanics.fixed import percent_div, percent_mul

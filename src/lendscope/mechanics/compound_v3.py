@@ -4,7 +4,11 @@ Ported from ``compound-finance/comet`` ``contracts/Comet.sol``, ``CometCore.sol`
 ``CometMath.sol`` (checked at commit d5a30b0). Balances are signed principals (``int104``) scaled
 by ``uint64`` supply/borrow indices with ``BASE_INDEX_SCALE = 1e15``; factors use
 ``FACTOR_SCALE = 1e18``; prices have 8 decimals. Solidity integer division truncates toward zero,
-also for signed values (``signedMulPrice``), which ``_sdiv`` reproduces.
+also for signed values (``signedMulPrice``), which :func:`~.compound_v3_math.sdiv` reproduces.
+
+The integer helpers live in :mod:`.compound_v3_math`, configuration records in
+:mod:`.compound_v3_config` and the float64 twins in :mod:`.compound_v3_vector`; all are
+re-exported here.
 
 Not modelled: reward tracking indices, pause flags, permissions/allowances, supply caps on
 transfer, the extension delegate. Prices come from the ``prices`` map instead of Chainlink feeds.
@@ -15,209 +19,88 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
-import numpy as np
+from lendscope.mechanics.compound_v3_config import (
+    AbsorbResult,
+    AssetConfig,
+    AssetInfo,
+    CometConfig,
+    UserBasic,
+)
+from lendscope.mechanics.compound_v3_math import (
+    BASE_INDEX_SCALE,
+    FACTOR_DESCALE,
+    FACTOR_SCALE,
+    INT104_MAX,
+    INT256_MAX,
+    MAX_ASSETS,
+    PRICE_SCALE,
+    SECONDS_PER_YEAR,
+    UINT64_MAX,
+    UINT104_MAX,
+    UINT128_MAX,
+    CometRevert,
+    div_price,
+    kinked_rate,
+    mul_factor,
+    mul_price,
+    present_value_borrow,
+    present_value_supply,
+    principal_value_borrow,
+    principal_value_supply,
+    repay_and_supply_amount,
+    safe64,
+    safe104,
+    sdiv,
+    signed104,
+    signed_mul_price,
+    withdraw_and_borrow_amount,
+)
+from lendscope.mechanics.compound_v3_vector import (
+    absorb_vec,
+    health_ratio_vec,
+    liquidatable_vec,
+)
 
-SECONDS_PER_YEAR = 31_536_000
-BASE_INDEX_SCALE = 10**15
-FACTOR_SCALE = 10**18
-PRICE_SCALE = 10**8
-FACTOR_DESCALE = FACTOR_SCALE // 10**4  # asset factors keep 4 decimals (getPackedAssetInternal)
-MAX_ASSETS = 12  # Comet.sol has 12 immutable asset slots (getAssetInfo reverts `Absurd` beyond)
-UINT64_MAX = 2**64 - 1
-UINT104_MAX = 2**104 - 1
-UINT128_MAX = 2**128 - 1
-INT104_MAX = 2**103 - 1
-INT256_MAX = 2**255 - 1
-
-
-class CometRevert(Exception):
-    """The contract would revert; ``args[0]`` is the custom error name (``NotLiquidatable``...)."""
-
-
-def _sdiv(a: int, b: int) -> int:
-    """Solidity signed division (truncates toward zero)."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
-def safe64(n: int) -> int:
-    """``CometMath.safe64``."""
-    if not 0 <= n <= UINT64_MAX:
-        raise CometRevert("InvalidUInt64")
-    return n
-
-
-def safe104(n: int) -> int:
-    """``CometMath.safe104``."""
-    if not 0 <= n <= UINT104_MAX:
-        raise CometRevert("InvalidUInt104")
-    return n
-
-
-def signed104(n: int) -> int:
-    """``CometMath.signed104``."""
-    if n > INT104_MAX:
-        raise CometRevert("InvalidInt104")
-    return n
-
-
-def mul_factor(n: int, factor: int) -> int:
-    """``Comet.mulFactor``: ``n * factor / FACTOR_SCALE``."""
-    return n * factor // FACTOR_SCALE
-
-
-def mul_price(n: int, price: int, from_scale: int) -> int:
-    """``Comet.mulPrice``: ``n * price / fromScale``."""
-    return n * price // from_scale
-
-
-def signed_mul_price(n: int, price: int, from_scale: int) -> int:
-    """``Comet.signedMulPrice``: signed, truncating toward zero."""
-    return _sdiv(n * price, from_scale)
-
-
-def div_price(n: int, price: int, to_scale: int) -> int:
-    """``Comet.divPrice``: ``n * toScale / price``."""
-    return n * to_scale // price
-
-
-def present_value_supply(index: int, principal: int) -> int:
-    """``CometCore.presentValueSupply``: ``principal * index / 1e15`` (down)."""
-    return principal * index // BASE_INDEX_SCALE
-
-
-def present_value_borrow(index: int, principal: int) -> int:
-    """``CometCore.presentValueBorrow``: ``principal * index / 1e15`` (down)."""
-    return principal * index // BASE_INDEX_SCALE
-
-
-def principal_value_supply(index: int, present: int) -> int:
-    """``CometCore.principalValueSupply``: rounded down."""
-    return safe104(present * BASE_INDEX_SCALE // index)
-
-
-def principal_value_borrow(index: int, present: int) -> int:
-    """``CometCore.principalValueBorrow``: rounded up."""
-    return safe104((present * BASE_INDEX_SCALE + index - 1) // index)
-
-
-@dataclass(frozen=True)
-class AssetConfig:
-    """One collateral asset (``CometConfiguration.AssetConfig``); factors scaled by 1e18."""
-
-    name: str
-    decimals: int
-    borrow_collateral_factor: int
-    liquidate_collateral_factor: int
-    liquidation_factor: int
-    price: int  # initial price, 8 decimals
-    supply_cap: int = 2**127
-
-
-@dataclass(frozen=True)
-class AssetInfo:
-    """``CometCore.AssetInfo`` as returned by ``getAssetInfo`` (factors truncated to 4 decimals)."""
-
-    offset: int
-    name: str
-    scale: int
-    borrow_collateral_factor: int
-    liquidate_collateral_factor: int
-    liquidation_factor: int
-    supply_cap: int
-
-
-@dataclass(frozen=True)
-class CometConfig:
-    """Constructor configuration; per-year rates are divided by ``SECONDS_PER_YEAR`` (floor)."""
-
-    supply_kink: int
-    supply_per_year_interest_rate_slope_low: int
-    supply_per_year_interest_rate_slope_high: int
-    supply_per_year_interest_rate_base: int
-    borrow_kink: int
-    borrow_per_year_interest_rate_slope_low: int
-    borrow_per_year_interest_rate_slope_high: int
-    borrow_per_year_interest_rate_base: int
-    store_front_price_factor: int
-    base_decimals: int = 6
-    base_price: int = PRICE_SCALE
-    base_borrow_min: int = 0
-    target_reserves: int = 0
-    assets: tuple[AssetConfig, ...] = ()
-    supply_slope_low: int = field(init=False)
-    supply_slope_high: int = field(init=False)
-    supply_base: int = field(init=False)
-    borrow_slope_low: int = field(init=False)
-    borrow_slope_high: int = field(init=False)
-    borrow_base: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        """``Comet.constructor`` sanity checks and per-second rate storage."""
-        if self.base_decimals > 18 or 10**self.base_decimals < 10**6:
-            raise CometRevert("BadDecimals")
-        if self.store_front_price_factor > FACTOR_SCALE:
-            raise CometRevert("BadDiscount")
-        if len(self.assets) > MAX_ASSETS:
-            raise CometRevert("TooManyAssets")
-        per_second = {
-            "supply_slope_low": self.supply_per_year_interest_rate_slope_low,
-            "supply_slope_high": self.supply_per_year_interest_rate_slope_high,
-            "supply_base": self.supply_per_year_interest_rate_base,
-            "borrow_slope_low": self.borrow_per_year_interest_rate_slope_low,
-            "borrow_slope_high": self.borrow_per_year_interest_rate_slope_high,
-            "borrow_base": self.borrow_per_year_interest_rate_base,
-        }
-        for key, per_year in per_second.items():
-            object.__setattr__(self, key, per_year // SECONDS_PER_YEAR)
-
-    @property
-    def base_scale(self) -> int:
-        """``baseScale = 10 ** decimals``."""
-        return 10**self.base_decimals
-
-    def asset_infos(self) -> tuple[AssetInfo, ...]:
-        """``getPackedAssetInternal`` + ``getAssetInfo``: checks and 4-decimal truncation."""
-        out = []
-        for i, a in enumerate(self.assets):
-            if a.borrow_collateral_factor >= a.liquidate_collateral_factor:
-                raise CometRevert("BorrowCFTooLarge")
-            if a.liquidate_collateral_factor > FACTOR_SCALE:
-                raise CometRevert("LiquidateCFTooLarge")
-            bcf = a.borrow_collateral_factor // FACTOR_DESCALE
-            lcf = a.liquidate_collateral_factor // FACTOR_DESCALE
-            if bcf >= lcf:
-                raise CometRevert("BorrowCFTooLarge")
-            lf = (a.liquidation_factor // FACTOR_DESCALE) % 2**16  # uint16 cast, unchecked
-            scale = 10**a.decimals
-            cap = (a.supply_cap // scale) * scale
-            out.append(
-                AssetInfo(i, a.name, scale, bcf * FACTOR_DESCALE, lcf * FACTOR_DESCALE,
-                          lf * FACTOR_DESCALE, cap)
-            )  # fmt: skip
-        return tuple(out)
-
-
-@dataclass
-class UserBasic:
-    """``CometStorage.UserBasic`` (tracking fields omitted); collateral held per asset name."""
-
-    principal: int = 0
-    collateral: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class AbsorbResult:
-    """What ``absorbInternal`` did to one account (the ``AbsorbDebt`` event and more)."""
-
-    old_balance: int
-    new_balance: int
-    base_paid_out: int
-    value_of_base_paid_out: int
-    seized: dict[str, int]
-    shortfall: int  # debt not covered by the collateral credited at liquidationFactor
+#: Public names, including those re-exported from the split-out modules.
+__all__ = [
+    "BASE_INDEX_SCALE",
+    "FACTOR_DESCALE",
+    "FACTOR_SCALE",
+    "INT104_MAX",
+    "INT256_MAX",
+    "MAX_ASSETS",
+    "PRICE_SCALE",
+    "SECONDS_PER_YEAR",
+    "UINT64_MAX",
+    "UINT104_MAX",
+    "UINT128_MAX",
+    "AbsorbResult",
+    "AssetConfig",
+    "AssetInfo",
+    "Comet",
+    "CometConfig",
+    "CometRevert",
+    "UserBasic",
+    "absorb_vec",
+    "div_price",
+    "health_ratio_vec",
+    "kinked_rate",
+    "liquidatable_vec",
+    "mul_factor",
+    "mul_price",
+    "present_value_borrow",
+    "present_value_supply",
+    "principal_value_borrow",
+    "principal_value_supply",
+    "repay_and_supply_amount",
+    "safe64",
+    "safe104",
+    "sdiv",
+    "signed104",
+    "signed_mul_price",
+    "withdraw_and_borrow_amount",
+]
 
 
 class Comet:
@@ -277,14 +160,14 @@ class Comet:
     def get_supply_rate(self, utilization: int) -> int:
         """``Comet.getSupplyRate``: per-second kinked rate."""
         c = self.config
-        return _kinked(utilization, c.supply_kink, c.supply_base, c.supply_slope_low,
-                       c.supply_slope_high)  # fmt: skip
+        return kinked_rate(utilization, c.supply_kink, c.supply_base, c.supply_slope_low,
+                           c.supply_slope_high)  # fmt: skip
 
     def get_borrow_rate(self, utilization: int) -> int:
         """``Comet.getBorrowRate``: per-second kinked rate."""
         c = self.config
-        return _kinked(utilization, c.borrow_kink, c.borrow_base, c.borrow_slope_low,
-                       c.borrow_slope_high)  # fmt: skip
+        return kinked_rate(utilization, c.borrow_kink, c.borrow_base, c.borrow_slope_low,
+                           c.borrow_slope_high)  # fmt: skip
 
     def accrued_interest_indices(self, time_elapsed: int) -> tuple[int, int]:
         """``Comet.accruedInterestIndices``: simple interest over the elapsed span."""
@@ -354,8 +237,8 @@ class Comet:
     def _update_principal(self, account: str, new: int) -> None:
         """``repayAndSupplyAmount``/``withdrawAndBorrowAmount`` applied to the totals."""
         old = self.user(account).principal
-        repay, supply = _repay_and_supply(old, new)
-        withdraw, borrow = _withdraw_and_borrow(old, new)
+        repay, supply = repay_and_supply_amount(old, new)
+        withdraw, borrow = withdraw_and_borrow_amount(old, new)
         self.total_supply_base = safe104(self.total_supply_base + supply - withdraw)
         self.total_borrow_base = safe104(self.total_borrow_base + borrow - repay)
         self.user(account).principal = new
@@ -506,97 +389,3 @@ class Comet:
         self.base_balance += base_amount
         self.collateral_balance[asset] -= amount
         return amount
-
-
-def _kinked(u: int, kink: int, base: int, low: int, high: int) -> int:
-    """Shared body of ``getSupplyRate``/``getBorrowRate``."""
-    if u <= kink:
-        return safe64(base + mul_factor(low, u))
-    return safe64(base + mul_factor(low, kink) + mul_factor(high, u - kink))
-
-
-def _repay_and_supply(old: int, new: int) -> tuple[int, int]:
-    """``Comet.repayAndSupplyAmount``."""
-    if new < old:
-        return 0, 0
-    if new <= 0:
-        return new - old, 0
-    if old >= 0:
-        return 0, new - old
-    return -old, new
-
-
-def _withdraw_and_borrow(old: int, new: int) -> tuple[int, int]:
-    """``Comet.withdrawAndBorrowAmount``."""
-    if new > old:
-        return 0, 0
-    if new >= 0:
-        return old - new, 0
-    if old <= 0:
-        return 0, old - new
-    return old, -new
-
-
-# --- vectorised twins (float64) --------------------------------------------------------------
-def health_ratio_vec(
-    debt: np.ndarray,
-    collateral: np.ndarray,
-    prices: np.ndarray,
-    scales: np.ndarray,
-    factors: np.ndarray,
-    base_price: float,
-    base_scale: float,
-) -> np.ndarray:
-    """Risk-adjusted collateral value over debt value, per account (``inf`` without debt).
-
-    ``debt`` (n,) is the present borrow balance in base wei, ``collateral`` (n, k) token wei,
-    ``prices``/``scales``/``factors`` (k,) 8-decimal prices, ``10**decimals`` and 1e18-scaled
-    factors. With liquidateCollateralFactor this is < 1 exactly when ``isLiquidatable`` (up to
-    integer truncation at the boundary).
-    """
-    coll = np.asarray(collateral, float) * (np.asarray(prices, float) / np.asarray(scales, float))
-    coll_value = coll @ (np.asarray(factors, float) / FACTOR_SCALE)
-    debt_value = np.asarray(debt, float) * (base_price / base_scale)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(debt_value > 0, coll_value / debt_value, np.inf)
-
-
-def liquidatable_vec(
-    debt: np.ndarray,
-    collateral: np.ndarray,
-    prices: np.ndarray,
-    scales: np.ndarray,
-    liquidate_factors: np.ndarray,
-    base_price: float,
-    base_scale: float,
-) -> np.ndarray:
-    """``isLiquidatable`` for arrays: ``health_ratio_vec(...) < 1``."""
-    args = (debt, collateral, prices, scales, liquidate_factors, base_price, base_scale)
-    return health_ratio_vec(*args) < 1.0
-
-
-def absorb_vec(
-    debt: np.ndarray,
-    collateral: np.ndarray,
-    prices: np.ndarray,
-    scales: np.ndarray,
-    liquidation_factors: np.ndarray,
-    base_price: float,
-    base_scale: float,
-) -> dict[str, np.ndarray]:
-    """``absorbInternal`` for arrays of borrowers (base wei, float64).
-
-    Returns ``credited`` (collateral value at liquidationFactor, in base), ``new_balance``
-    (residual supply credited to the user), ``base_paid_out`` (= max(debt, credited): what the
-    base reserves lose) and ``shortfall`` (= max(debt - credited, 0): the uncovered deficit).
-    """
-    coll = np.asarray(collateral, float) * (np.asarray(prices, float) / np.asarray(scales, float))
-    value = coll @ (np.asarray(liquidation_factors, float) / FACTOR_SCALE)
-    credited = value * base_scale / base_price
-    debt = np.asarray(debt, float)
-    return {
-        "credited": credited,
-        "new_balance": np.maximum(credited - debt, 0.0),
-        "base_paid_out": np.maximum(debt, credited),
-        "shortfall": np.maximum(debt - credited, 0.0),
-    }

@@ -4,7 +4,8 @@ Ported from ``makerdao/dss`` ``src/vat.sol``, ``src/jug.sol`` and ``src/spot.sol
 commit fa4f663). Units as in the contracts: ``wad`` = 1e18, ``ray`` = 1e27, ``rad`` = 1e45.
 Every uint is checked against ``[0, 2**256)`` like dss' overflow-checked helpers; a failed
 ``require`` raises :class:`MakerRevert` with the contract's message and leaves state untouched.
-Auctions (Dog, Clipper, abaci) live in :mod:`lendscope.mechanics.maker_clip`.
+Auctions (Dog, Clipper) live in :mod:`lendscope.mechanics.maker_clip`, the abaci price curves
+in :mod:`lendscope.mechanics.maker_abaci`.
 """
 
 from __future__ import annotations

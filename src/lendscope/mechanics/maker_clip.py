@@ -1,15 +1,15 @@
-"""Maker/Sky Liquidations 2.0: Dog (bark), Clipper (Dutch auctions) and the abaci price curves.
+"""Maker/Sky Liquidations 2.0: Dog (bark) and Clipper (Dutch auctions).
 
-Ported from ``makerdao/dss`` ``src/dog.sol``, ``src/clip.sol`` and ``src/abaci.sol`` (commit
-fa4f663). Units: ``tab``/``dirt``/``hole``/``tip``/``chost`` [rad], ``lot`` [wad], prices
-``top``/``buf``/``cusp`` [ray], ``chop``/``chip`` [wad]. The vow's ``fess`` queue is not modelled
-(the bad debt still lands in ``vat.sin[vow]``); flash-loan callbacks in ``take`` are omitted.
+Ported from ``makerdao/dss`` ``src/dog.sol`` and ``src/clip.sol`` (commit fa4f663). Units:
+``tab``/``dirt``/``hole``/``tip``/``chost`` [rad], ``lot`` [wad], prices ``top``/``buf``/``cusp``
+[ray], ``chop``/``chip`` [wad]. The vow's ``fess`` queue is not modelled (the bad debt still lands
+in ``vat.sin[vow]``); flash-loan callbacks in ``take`` are omitted. The abaci price curves
+(``src/abaci.sol``) live in :mod:`.maker_abaci` and are re-exported here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
@@ -25,80 +25,31 @@ from lendscope.mechanics.maker import (
     rmul,
     wmul,
 )
+from lendscope.mechanics.maker_abaci import (
+    Abacus,
+    ExponentialDecrease,
+    LinearDecrease,
+    StairstepExponentialDecrease,
+    clip_price_vec,
+    rpow_abaci,
+)
 
-
-# --- abaci -------------------------------------------------------------------------------------
-def rpow_abaci(x: int, n: int, b: int = RAY) -> int:
-    """``abaci.sol`` ``rpow``: as ``jug._rpow`` (half-up per step); reverts if ``x >= 2**128``."""
-    if n == 0:
-        return b
-    if x == 0:
-        return 0
-    z = b if n % 2 == 0 else x
-    half = b // 2
-    n //= 2
-    while n:
-        if x >> 128:
-            raise MakerRevert("rpow/overflow")
-        x = _u(x * x + half) // b
-        if n % 2:
-            z = _u(_u(z * x) + half) // b
-        n //= 2
-    return z
-
-
-class Abacus(Protocol):
-    """``abaci.sol`` ``Abacus``: ``price(top, dur)`` [ray]."""
-
-    def price(self, top: int, dur: int) -> int:
-        """Auction price ``dur`` seconds after the start."""
-        ...
-
-
-@dataclass(frozen=True)
-class LinearDecrease:
-    """``LinearDecrease.price``: ``rmul(top, (tau - dur) * RAY / tau)``, 0 from ``tau`` on."""
-
-    tau: int
-
-    def price(self, top: int, dur: int) -> int:
-        """Price at ``dur``."""
-        if dur >= self.tau:
-            return 0
-        return rmul(top, _u((self.tau - dur) * RAY) // self.tau)
-
-
-@dataclass(frozen=True)
-class StairstepExponentialDecrease:
-    """``StairstepExponentialDecrease.price``: ``rmul(top, rpow(cut, dur / step, RAY))``."""
-
-    cut: int
-    step: int
-
-    def __post_init__(self) -> None:
-        """``file("cut")`` requires ``cut <= RAY``."""
-        if self.cut > RAY:
-            raise MakerRevert("StairstepExponentialDecrease/cut-gt-RAY")
-
-    def price(self, top: int, dur: int) -> int:
-        """Price at ``dur``."""
-        return rmul(top, rpow_abaci(self.cut, dur // self.step, RAY))
-
-
-@dataclass(frozen=True)
-class ExponentialDecrease:
-    """``ExponentialDecrease.price``: ``rmul(top, rpow(cut, dur, RAY))``."""
-
-    cut: int
-
-    def __post_init__(self) -> None:
-        """``file("cut")`` requires ``cut <= RAY``."""
-        if self.cut > RAY:
-            raise MakerRevert("ExponentialDecrease/cut-gt-RAY")
-
-    def price(self, top: int, dur: int) -> int:
-        """Price at ``dur``."""
-        return rmul(top, rpow_abaci(self.cut, dur, RAY))
+#: Public names, including those re-exported from the split-out modules.
+__all__ = [
+    "Abacus",
+    "Bark",
+    "Clipper",
+    "Dog",
+    "DogIlk",
+    "ExponentialDecrease",
+    "LinearDecrease",
+    "Sale",
+    "StairstepExponentialDecrease",
+    "TakeResult",
+    "clip_price_vec",
+    "expected_auction_proceeds_vec",
+    "rpow_abaci",
+]
 
 
 # --- Clipper -----------------------------------------------------------------------------------
@@ -363,18 +314,6 @@ class Dog:
 
 
 # --- vectorised twins (float64, contract units) ------------------------------------------------
-def clip_price_vec(calc: Abacus, top: np.ndarray, dur: np.ndarray) -> np.ndarray:
-    """The abaci curves for arrays of ``top`` [ray] and ``dur`` [s] (float, no rounding)."""
-    top, dur = np.asarray(top, float), np.asarray(dur, float)
-    if isinstance(calc, LinearDecrease):
-        return np.where(dur >= calc.tau, 0.0, top * (calc.tau - dur) / calc.tau)
-    if isinstance(calc, StairstepExponentialDecrease):
-        return top * (calc.cut / RAY) ** np.floor(dur / calc.step)
-    if isinstance(calc, ExponentialDecrease):
-        return top * (calc.cut / RAY) ** dur
-    raise TypeError(f"unknown abacus {calc!r}")
-
-
 def expected_auction_proceeds_vec(
     ink: np.ndarray,
     art: np.ndarray,

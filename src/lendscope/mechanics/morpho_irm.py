@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lendscope.mechanics.fixed import WAD
-from lendscope.mechanics.morpho_blue import Market, w_div_down
+from lendscope.mechanics.morpho_blue_market import Market
+from lendscope.mechanics.morpho_blue_math import w_div_down
 
 SECONDS_PER_YEAR = 365 * 86400
 # ConstantsLib.sol: per-second values, truncated exactly as the Solidity constant expressions.

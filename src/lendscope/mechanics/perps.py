@@ -14,7 +14,7 @@ Solving the boundary for ``p`` with ``m = M/q``:
 
 A long with ``p_liq <= 0`` (``L = 1``, no fees) cannot be liquidated at a positive price; ``0`` is
 returned. Funding: a positive rate means longs pay shorts ``rate * q * p * dt`` (``rate`` per
-period, ``dt`` in periods). Arithmetic is exact under ``cefi.EXACT`` and nothing is quantised:
+period, ``dt`` in periods). Arithmetic is exact under ``exact.EXACT`` and nothing is quantised:
 marks are not transfers.
 """
 
@@ -28,7 +28,7 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
-from lendscope.mechanics.cefi import ONE, ZERO, Number, as_decimal, exact
+from lendscope.mechanics.exact import ONE, ZERO, Number, as_decimal, exact
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -9,7 +9,7 @@ cover lasts), the rest hits lenders through the share price. A mark-up or recove
 the opposite order, lenders first, then the cover, so the split always equals the waterfall of the
 *net* loss. Committed cover becomes cash in the pool when the loan is written down.
 
-Rounding: arithmetic under :data:`~lendscope.mechanics.cefi.EXACT`; shares minted and assets paid
+Rounding: arithmetic under :data:`~lendscope.mechanics.exact.EXACT`; shares minted and assets paid
 out are rounded *down* to ``share_quantum`` / ``asset_quantum``, so rounding dust stays with the
 remaining lenders.
 """
@@ -24,7 +24,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from lendscope.mechanics.cefi import DAYS_PER_YEAR, ONE, ZERO, Number, as_decimal, exact
+from lendscope.mechanics.exact import DAYS_PER_YEAR, ONE, ZERO, Number, as_decimal, exact
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -12,13 +12,13 @@ Four file kinds, recognised by their header (CSV) or shape (YAML); see ``docs/bo
 Amounts are token units; ``*_price_usd`` columns (default: :data:`DEFAULT_PRICES`) turn them into
 USD at the scenario's start, which is all the engine needs: scenarios are price multipliers.
 Every error names the file, the row (the CSV line number, header = line 1) and the field.
+The data model lives in :mod:`.book_types` and the row validation in :mod:`.book_rows`; their
+public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
-import datetime as dt
 import io
 import math
 from collections.abc import Iterable, Mapping
@@ -27,209 +27,49 @@ from typing import Any
 
 import yaml
 
+from lendscope.risk.book_rows import FALSE, TRUE, read_rows, unique_ids
+from lendscope.risk.book_types import (
+    DEFAULT_PRICES,
+    PROTOCOL_DEFAULTS,
+    PROTOCOLS,
+    SEGMENTS,
+    Book,
+    BookError,
+    Deposit,
+    Funding,
+    Loans,
+    Positions,
+)
 from lendscope.risk.scenarios import ASSETS
 
-#: Start prices used when a row gives none (USD per unit; order-of-magnitude, mid-2025).
-DEFAULT_PRICES: dict[str, float] = {
-    "BTC": 110_000.0, "ETH": 4_000.0, "stETH": 4_000.0, "wstETH": 4_800.0, "WBTC": 110_000.0,
-    "USDC": 1.0, "USDT": 1.0, "DAI": 1.0, "UST": 1.0, "LUNA": 1.0, "GBTC": 85.0, "SOL": 200.0,
-    "miner_collateral": 1.0, "alt": 1.0,
-}  # fmt: skip
-#: Liquidation rules the engine implements, by protocol name in the DeFi positions file.
-PROTOCOLS = ("aave_v3", "morpho_blue", "compound_v3")
-#: Default (liquidation threshold, bonus) per protocol when a row leaves them empty.
-PROTOCOL_DEFAULTS = {
-    "aave_v3": (0.83, 0.05),
-    "morpho_blue": (0.86, 0.0),
-    "compound_v3": (0.85, 0.05),
-}
-SEGMENTS = ("cefi", "defi", "cdp")
-TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
-
-
-class BookError(ValueError):
-    """A book file is invalid; the message names the file, row and field."""
-
-
-@dataclasses.dataclass
-class Positions:
-    """DeFi positions and CDP vaults as columns (USD values at the start price)."""
-
-    id: list[str] = dataclasses.field(default_factory=list)
-    owner: list[str] = dataclasses.field(default_factory=list)
-    platform: list[str] = dataclasses.field(default_factory=list)
-    protocol: list[str] = dataclasses.field(default_factory=list)  # aave_v3 … or "maker"
-    segment: list[str] = dataclasses.field(default_factory=list)  # "defi" or "cdp"
-    coll_asset: list[int] = dataclasses.field(default_factory=list)
-    coll_usd: list[float] = dataclasses.field(default_factory=list)
-    debt_asset: list[int] = dataclasses.field(default_factory=list)
-    debt_usd: list[float] = dataclasses.field(default_factory=list)
-    lt: list[float] = dataclasses.field(default_factory=list)  # CDP: 1 / liquidation ratio
-    bonus: list[float] = dataclasses.field(default_factory=list)  # CDP: penalty (chop - 1)
-
-    def __len__(self) -> int:
-        return len(self.id)
-
-
-@dataclasses.dataclass
-class Loans:
-    """A CeFi loan tape as columns (USD values at the start price)."""
-
-    id: list[str] = dataclasses.field(default_factory=list)
-    lender: list[str] = dataclasses.field(default_factory=list)
-    counterparty: list[str] = dataclasses.field(default_factory=list)
-    principal_usd: list[float] = dataclasses.field(default_factory=list)
-    asset: list[int] = dataclasses.field(default_factory=list)
-    rate: list[float] = dataclasses.field(default_factory=list)
-    maturity: list[dt.date | None] = dataclasses.field(default_factory=list)  # None = open term
-    coll_asset: list[int] = dataclasses.field(default_factory=list)
-    coll_usd: list[float] = dataclasses.field(default_factory=list)
-    initial_ltv: list[float] = dataclasses.field(default_factory=list)
-    margin_call_ltv: list[float] = dataclasses.field(default_factory=list)
-    liquidation_ltv: list[float] = dataclasses.field(default_factory=list)
-    unsecured: list[bool] = dataclasses.field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.id)
-
-
-@dataclasses.dataclass(frozen=True)
-class Deposit:
-    """A funding bucket: withdrawable after ``tenor_days`` (0 = on demand) at ``runoff``/day."""
-
-    tenor_days: int
-    amount_usd: float
-    runoff: float | None = None  # None: the engine's default daily run-off
-
-
-@dataclasses.dataclass(frozen=True)
-class Funding:
-    """A CeFi lender's liabilities and buffers."""
-
-    lender: str
-    own_capital_usd: float
-    liquid_assets_usd: float
-    deposits: tuple[Deposit, ...] = ()
-
-
-@dataclasses.dataclass
-class Book:
-    """Everything the engine stresses: positions, vaults, loans and lenders' funding."""
-
-    positions: Positions = dataclasses.field(default_factory=Positions)
-    loans: Loans = dataclasses.field(default_factory=Loans)
-    funding: dict[str, Funding] = dataclasses.field(default_factory=dict)
-    sources: list[str] = dataclasses.field(default_factory=list)
-
-    def extend(self, other: Book) -> None:
-        """Append ``other`` (ids must stay unique)."""
-        for tab, o in ((self.positions, other.positions), (self.loans, other.loans)):
-            dup = set(tab.id) & set(o.id)
-            if dup:
-                raise BookError(f"{', '.join(other.sources)}: duplicate id {sorted(dup)[0]!r}")
-            for f in dataclasses.fields(tab):
-                getattr(tab, f.name).extend(getattr(o, f.name))
-        for name, f in other.funding.items():
-            if name in self.funding:
-                raise BookError(f"{', '.join(other.sources)}: lender {name!r}: funding given twice")
-            self.funding[name] = f
-        self.sources += other.sources
-
-    def lenders(self) -> list[str]:
-        """CeFi lenders with loans or funding, sorted."""
-        return sorted(set(self.loans.lender) | set(self.funding))
-
-
-# --------------------------------------------------------------------------- row validation
-class _Row:
-    """One CSV row with typed, validated access; errors name file, row and field."""
-
-    def __init__(self, src: str, line: int, data: Mapping[str, str | None]) -> None:
-        self.src, self.line, self.data = src, line, data
-
-    def fail(self, field: str, msg: str) -> Any:
-        raise BookError(f"{self.src}: row {self.line}: {field}: {msg}")
-
-    def text(self, field: str, default: str | None = None) -> str:
-        v = (self.data.get(field) or "").strip()
-        if not v:
-            if default is not None:
-                return default
-            self.fail(field, "missing value")
-        return v
-
-    def num(self, field: str, default: float | None = None, *, positive: bool = False) -> float:
-        raw = (self.data.get(field) or "").strip()
-        if not raw:
-            if default is not None:
-                return default
-            self.fail(field, "missing value")
-        try:
-            x = float(raw)
-        except ValueError:
-            return self.fail(field, f"not a number: {raw!r}")
-        if not math.isfinite(x):
-            self.fail(field, f"must be finite, got {raw!r}")
-        if positive and not x > 0:
-            self.fail(field, f"must be > 0, got {raw}")
-        if x < 0:
-            self.fail(field, f"must be >= 0 (negative amount {raw})")
-        return x
-
-    def frac(self, field: str, default: float | None = None) -> float:
-        x = self.num(field, default)
-        if not 0 < x <= 1:
-            self.fail(field, f"must be in (0, 1], got {x}")
-        return x
-
-    def asset(self, field: str) -> int:
-        a = self.text(field)
-        if a not in ASSETS:
-            self.fail(field, f"unknown asset {a!r} (known: {', '.join(ASSETS)})")
-        return ASSETS.index(a)
-
-    def price(self, field: str, asset: int) -> float:
-        return self.num(field, DEFAULT_PRICES[ASSETS[asset]], positive=True)
-
-    def flag(self, field: str) -> bool:
-        v = (self.data.get(field) or "").strip().lower()
-        if v not in TRUE | FALSE:
-            self.fail(field, f"expected true or false, got {v!r}")
-        return v in TRUE
-
-    def date(self, field: str) -> dt.date | None:
-        v = (self.data.get(field) or "").strip()
-        if v.lower() in ("", "open"):
-            return None
-        try:
-            return dt.date.fromisoformat(v)
-        except ValueError:
-            return self.fail(field, f"not an ISO date YYYY-MM-DD (or 'open'): {v!r}")
-
-
-def _rows(src: str, text: str, required: Iterable[str]) -> list[_Row]:
-    reader = csv.DictReader(io.StringIO(text))
-    cols = [c.strip() for c in reader.fieldnames or []]
-    reader.fieldnames = cols
-    missing = [c for c in required if c not in cols]
-    if missing:
-        raise BookError(f"{src}: row 1: {missing[0]}: missing column")
-    rows = [_Row(src, reader.line_num, r) for r in reader]
-    if not rows:
-        raise BookError(f"{src}: row 2: <none>: the file has no data rows")
-    return rows
-
-
-def _ids(rows: list[_Row], field: str) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for r in rows:
-        i = r.text(field)
-        if i in seen:
-            r.fail(field, f"duplicate id {i!r}")
-        seen.add(i)
-        out.append(i)
-    return out
+#: Public names, including those re-exported from the split-out modules.
+__all__ = [
+    "DEFAULT_PRICES",
+    "FALSE",
+    "FUNDING_ITEMS",
+    "LOAN_COLS",
+    "POSITION_COLS",
+    "PROTOCOLS",
+    "PROTOCOL_DEFAULTS",
+    "SEGMENTS",
+    "TRUE",
+    "VAULT_COLS",
+    "Book",
+    "BookError",
+    "Deposit",
+    "Funding",
+    "Loans",
+    "Positions",
+    "check_book",
+    "load_book",
+    "load_books",
+    "parse_book",
+    "parse_funding_csv",
+    "parse_funding_yaml",
+    "parse_loans",
+    "parse_positions",
+    "parse_vaults",
+]
 
 
 # --------------------------------------------------------------------------- parsers
@@ -245,8 +85,8 @@ FUNDING_ITEMS = ("deposit", "own_capital", "liquid_assets")
 def parse_positions(src: str, text: str) -> Book:
     """A DeFi positions CSV."""
     book, p = Book(sources=[src]), Positions()
-    rows = _rows(src, text, POSITION_COLS)
-    p.id = _ids(rows, "position_id")
+    rows = read_rows(src, text, POSITION_COLS)
+    p.id = unique_ids(rows, "position_id")
     for r in rows:
         proto = r.text("protocol")
         if proto not in PROTOCOLS:
@@ -273,8 +113,8 @@ def parse_positions(src: str, text: str) -> Book:
 def parse_vaults(src: str, text: str) -> Book:
     """A CDP vaults CSV (Maker-style: liquidation ratio, penalty, Dutch auction)."""
     book, p = Book(sources=[src]), Positions()
-    rows = _rows(src, text, VAULT_COLS)
-    p.id = _ids(rows, "vault_id")
+    rows = read_rows(src, text, VAULT_COLS)
+    p.id = unique_ids(rows, "vault_id")
     for r in rows:
         ca = r.asset("collateral_asset")
         lr = r.num("liquidation_ratio", 1.5)
@@ -300,8 +140,8 @@ def parse_vaults(src: str, text: str) -> Book:
 def parse_loans(src: str, text: str, lender: str | None = None) -> Book:
     """A CeFi loan tape CSV; ``lender`` defaults to the file's stem when no column gives it."""
     book, ln = Book(sources=[src]), Loans()
-    rows = _rows(src, text, LOAN_COLS)
-    ln.id = _ids(rows, "loan_id")
+    rows = read_rows(src, text, LOAN_COLS)
+    ln.id = unique_ids(rows, "loan_id")
     default_lender = lender or Path(src).stem
     for r in rows:
         a = r.asset("asset")
@@ -347,7 +187,7 @@ def parse_funding_csv(src: str, text: str) -> Book:
     ``item`` is deposit, own_capital or liquid_assets.
     """
     parts: dict[str, dict[str, Any]] = {}
-    for r in _rows(src, text, ("lender", "item", "amount_usd")):
+    for r in read_rows(src, text, ("lender", "item", "amount_usd")):
         name, item = r.text("lender"), r.text("item")
         if item not in FUNDING_ITEMS:
             r.fail("item", f"unknown item {item!r} (known: {', '.join(FUNDING_ITEMS)})")

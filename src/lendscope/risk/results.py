@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lendscope.risk.books import SEGMENTS, Book
+from lendscope.risk.book_types import SEGMENTS, Book
 from lendscope.risk.engine import EngineParams, StressRun, run_stress
 from lendscope.risk.scenarios import ASSETS, Scenario, load_builtin
 

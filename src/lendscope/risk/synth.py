@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from lendscope.risk.books import DEFAULT_PRICES, SEGMENTS, Book, Deposit, Funding
+from lendscope.risk.book_types import DEFAULT_PRICES, SEGMENTS, Book, Deposit, Funding
 from lendscope.risk.scenarios import ASSETS
 
 #: DeFi (collateral, debt, weight, aave LT, aave bonus, morpho LLTV): Aave v3 table, risk.md §1.6.
