@@ -1,0 +1,5 @@
+"""``python -m lendscope.cli``."""
+
+from lendscope.cli import app
+
+app()
