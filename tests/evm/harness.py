@@ -1,5 +1,7 @@
 """Local-node harness: anvil from npm on 127.0.0.1, solcjs compilation cached by versions.
 
+The node itself is the package's :class:`lendscope.sources.evm.Anvil` (also used by `devnet`).
+
 Real protocol bytecode comes from npm packages pinned in ``tests/evm/package-lock.json``;
 BUSL-licensed sources stay in ``node_modules`` and are compiled at test time.
 """
@@ -8,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
-import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lendscope.sources.evm import Anvil
+
+__all__ = ["Anvil", "compile_contracts", "installed", "link"]
 
 EVM_DIR = Path(__file__).resolve().parent
 NODE_MODULES = EVM_DIR / "node_modules"
@@ -76,53 +78,3 @@ def link(bytecode: str, link_refs: dict, addresses: dict[str, str]) -> str:
                 start = s["start"] * 2
                 code = code[:start] + addr + code[start + 40 :]
     return "0x" + code
-
-
-@dataclass
-class Anvil:
-    """An anvil process on 127.0.0.1 with an OS-chosen port; always stopped by ``stop``."""
-
-    proc: subprocess.Popen
-    url: str
-    log: list[str] = field(default_factory=list)
-
-    @classmethod
-    def start(cls, *args: str, timeout: float = 20.0) -> Anvil:
-        proc = subprocess.Popen(
-            [str(ANVIL), "--host", "127.0.0.1", "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + timeout
-        log: list[str] = []
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            log.append(line)
-            m = re.search(r"Listening on 127\.0\.0\.1:(\d+)", line)
-            if m:
-                node = cls(proc, f"http://127.0.0.1:{m.group(1)}", log)
-                # anvil logs every request; an unread pipe fills at 64 KiB and blocks the node.
-                threading.Thread(target=node._drain, daemon=True).start()
-                return node
-        proc.kill()
-        raise RuntimeError("anvil did not start:\n" + "".join(log[-20:]))
-
-    def _drain(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.log.append(line)
-            if len(self.log) > 2000:
-                del self.log[:1000]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()

@@ -124,10 +124,15 @@ def devnet(
     port: Annotated[int, typer.Option(help="Port (0: any free one).")] = 0,
 ) -> None:
     """Start anvil with real Aave v3.6 and Morpho Blue and a few borrowers; runs until Ctrl-C."""
+    import signal
     import time
 
     from lendscope.sources.devnet import start_devnet, write_registry
 
+    def _stop(signum, frame):  # `kill` gets the same clean shutdown as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     net = start_devnet(port=port)
     try:
         path = write_registry(net, registry_out or Path("devnet-registry.toml"))

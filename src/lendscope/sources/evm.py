@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -87,6 +89,15 @@ def link(bytecode: str, link_refs: dict, addresses: dict[str, str]) -> str:
     return "0x" + code
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM anvil when its parent dies, so no node outlives us."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @dataclass
 class Anvil:
     """An anvil process on 127.0.0.1 (OS-chosen port unless given); ``stop`` always ends it."""
@@ -108,6 +119,7 @@ class Anvil:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=_die_with_parent,
         )
         deadline, log = time.monotonic() + timeout, []
         assert proc.stdout is not None
