@@ -64,3 +64,22 @@ def test_registry_matches_address_book(reg, deployment, key, book_file, const):
         assert ours.lower() in (addr.lower(), theirs.lower())
     else:
         assert ours.lower() == theirs.lower()
+
+
+L2 = {"arbitrum": "AaveV3Arbitrum", "optimism": "AaveV3Optimism", "polygon": "AaveV3Polygon",
+      "avalanche": "AaveV3Avalanche", "base": "AaveV3Base"}  # fmt: skip
+KEYS = {"pool": "POOL", "oracle": "ORACLE", "addresses_provider": "POOL_ADDRESSES_PROVIDER",
+        "data_provider": "AAVE_PROTOCOL_DATA_PROVIDER"}  # fmt: skip
+
+
+@pytest.mark.parametrize("chain", sorted(L2))
+def test_aave_v3_on_other_chains_matches_address_book(chain):
+    if not BOOK.exists():
+        pytest.fail("run `npm ci` in tests/evm (make test does)")
+    from lendscope.sources.registry import load_registry
+
+    reg = load_registry()
+    (dep,) = reg.select(chain, ["aave-v3"])
+    theirs = book(L2[chain])
+    for key, const in KEYS.items():
+        assert dep.addr(key).lower() == theirs[const].lower(), (chain, key)
