@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from lendscope.cli import app
@@ -51,13 +52,13 @@ def test_stress_errors_are_clear(tmp_path):
 
 def test_var_json_shape_and_same_on_every_executor():
     args = ("var", "--paths", "3000", "--horizon", "7d", *BOOK, "--seed", "1", "--format", "json")
-    serial = run(*args)
+    serial = run(*args, "--executor", "serial")
     assert serial.exit_code == 0, serial.output
     v = json.loads(serial.stdout)
     assert {"var95_usd", "evar99_usd", "lar95_usd"} <= set(v)
     assert v["evar99_usd"] >= v["var95_usd"] >= 0 and v["lar95_usd"] > 0
     assert set(v["by_segment"]) == {"cefi", "defi", "cdp"}
-    assert run(*args, "--executor", "local").stdout == serial.stdout
+    assert run(*args).stdout == serial.stdout  # the default is the local process pool
     table = run("var", "--paths", "500", *BOOK)
     assert "VAR95" in table.stdout and "EVAR99" in table.stdout and "LAR95" in table.stdout
 
@@ -71,3 +72,12 @@ def test_book_synth_writes_loadable_files(tmp_path):
             *[a for n in names for a in ("--book", str(tmp_path / n))])  # fmt: skip
     assert s.exit_code == 0, s.output
     assert json.loads(s.stdout)["book"]["lenders"] == 4
+
+
+@pytest.mark.spark
+def test_var_on_spark_equals_serial():
+    args = ("var", "--paths", "3000", "--horizon", "7d", *BOOK, "--seed", "1", "--format", "json")
+    serial = run(*args, "--executor", "serial")
+    spark = run(*args, "--executor", "spark")
+    assert spark.exit_code == 0, spark.output
+    assert spark.stdout == serial.stdout

@@ -114,6 +114,7 @@ class ExecutorName(StrEnum):
     serial = "serial"
     local = "local"
     dask = "dask"
+    spark = "spark"
 
 
 @app.command("var")
@@ -124,7 +125,9 @@ def var_cmd(
     synthetic: SynthOpt = False,
     positions: PositionsOpt = 2000,
     seed: Annotated[int, typer.Option(min=0)] = 0,
-    executor: Annotated[ExecutorName, typer.Option("--executor")] = ExecutorName.serial,
+    executor: Annotated[
+        ExecutorName, typer.Option("--executor", help="local (process pool), serial, dask or spark")
+    ] = ExecutorName.local,
     fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
     db: DbOpt = None,
 ) -> None:
