@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 .PHONY: report test lint bench clean
 
 $(UV):
-	$(PYTHON) -m venv .tools
+	$(PYTHON) -m venv .tools || (scripts/system-deps.sh venv && $(PYTHON) -m venv .tools)
 	.tools/bin/pip install -q "uv==$(UV_VERSION)"
 
 report: $(UV)
@@ -26,9 +26,16 @@ test: $(UV)
 	.venv/bin/ruff check src tests benchmarks
 	LENDSCOPE_REQUIRE_BROWSER=1 .venv/bin/python -m pytest -p no:cacheprovider
 
+lint: $(UV)
+	$(UV) sync --frozen --group dev
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/ruff format --check src tests benchmarks
+
 bench: $(UV)
 	$(UV) sync --frozen --group dev
 	.venv/bin/python benchmarks/bench_report.py
+	.venv/bin/python benchmarks/bench_mechanics.py
+	.venv/bin/python benchmarks/bench_risk.py --quick
 
 clean:
 	rm -rf .venv .tools out
