@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_abi import encode
 
+from lendscope.sources.devnet import AAVE_FILES, AAVE_SETTINGS
 from tests.evm.harness import NODE_MODULES, compile_contracts, link
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -28,24 +29,9 @@ RATE_BPS = (8000, 0, 400, 6000)  # optimalUsageRatio, base, slope1, slope2
 EMODE = (1, 9000, 9300, 10200)  # category id, ltv, lt, bonus; USDC only
 ASSETS = (("WETH", 18, 2000 * 10**8), ("USDC", 6, 10**8))
 
-ORIGIN_FILES = [
-    "src/contracts/instances/PoolInstance.sol",
-    "src/contracts/instances/PoolConfiguratorInstance.sol",
-    "src/contracts/instances/ATokenInstance.sol",
-    "src/contracts/instances/VariableDebtTokenInstance.sol",
-    "src/contracts/misc/DefaultReserveInterestRateStrategyV2.sol",
-    "src/contracts/misc/AaveOracle.sol",
-    "src/contracts/protocol/configuration/PoolAddressesProvider.sol",
-    "src/contracts/protocol/configuration/ACLManager.sol",
-    "src/contracts/helpers/AaveProtocolDataProvider.sol",
-    "src/contracts/mocks/testnet-helpers/TestnetERC20.sol",
-    "src/contracts/mocks/oracle/CLAggregators/MockAggregator.sol",
-]
-ORIGIN_SETTINGS = {
-    "optimizer": {"enabled": True, "runs": 200},
-    "evmVersion": "shanghai",
-    "metadata": {"bytecodeHash": "none"},
-}
+# The same sources and settings the devnet compiles (one compile cache entry for both).
+ORIGIN_FILES = AAVE_FILES
+ORIGIN_SETTINGS = AAVE_SETTINGS
 
 
 @cache
