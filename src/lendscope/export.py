@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lendscope.dataset.schema import TABLES
 from lendscope.dataset.store import load_tables
 from lendscope.metrics import SERIES, MarketMetrics
 
@@ -71,13 +70,8 @@ def export_all(db: Path | None, m: MarketMetrics, out: Path, fmt: str) -> list[P
 
 
 def source_counts(db: Path | None) -> list[dict[str, Any]]:
-    """Every source with how many figures (rows of any table) cite it."""
-    tables = load_tables(db)
-    counts: dict[str, int] = {}
-    for name in TABLES:
-        if name == "sources":
-            continue
-        for sid in tables[name].column("source_id").to_pylist():
-            counts[sid] = counts.get(sid, 0) + 1
-    rows = tables["sources"].select(["id", "title", "publisher", "url", "published", "kind"])
-    return [{**r, "figures": counts.get(r["id"], 0)} for r in rows.to_pylist()]
+    """Every source with how many figures (rows of any table) cite it, ordered by id."""
+    from lendscope.dataset.store import connect
+    from lendscope.metrics.summary import source_usage
+
+    return source_usage(connect(db)).order_by("id").to_pyarrow().to_pylist()

@@ -34,8 +34,7 @@ from lendscope.app.models import (
     TopPlatform,
     ValidationReport,
 )
-from lendscope.dataset import read_file, validate
-from lendscope.dataset.load import bundled_files
+from lendscope.dataset import check_files
 from lendscope.dataset.schema import ALL_SCOPES, METHODS, SEGMENTS
 from lendscope.metrics import SERIES
 from lendscope.report.charts import CHARTS
@@ -279,8 +278,7 @@ def post_validate(
     with tempfile.TemporaryDirectory(prefix="lendscope-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"  # never the client's name
         path.write_bytes(content)
-        loaded, problems = read_file(path)
-        problems += validate(bundled_files() + loaded, {str(path)})
+        loaded, problems = check_files([path])
     out = [
         {
             "file": name if p.file == str(path) else p.file,
@@ -288,7 +286,7 @@ def post_validate(
             "field": p.field,
             "message": p.message.replace(str(path), name),
         }
-        for p in sorted(set(problems))
+        for p in problems
     ]
     rows = sum(len(f.rows) for f in loaded)
     return {"file": name, "ok": not out, "rows": rows, "problems": out}

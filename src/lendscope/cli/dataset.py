@@ -23,21 +23,14 @@ from lendscope.cli._common import (
     app,
     err,
 )
-from lendscope.dataset import DatasetError, read_file, validate
-from lendscope.dataset.load import bundled_files
+from lendscope.dataset import DatasetError, check_files
 
 
 @app.command("validate")
 def validate_cmd(files: Annotated[list[Path], typer.Argument(help="CSV or YAML files.")]) -> None:
     """Check disclosure files against the schema and the bundled dataset."""
     paths = [str(f) for f in dict.fromkeys(files)]
-    loaded, problems = [], []
-    for p in paths:
-        f, probs = read_file(p)
-        loaded += f
-        problems += probs
-    problems += validate(bundled_files() + loaded, set(paths))
-    problems = sorted(set(problems))
+    loaded, problems = check_files(paths)
     for p in problems:
         typer.echo(str(p))
     if problems:

@@ -209,8 +209,3 @@ def period_end(period: str) -> date:
     i = period_index(period)
     year, month = i // 4, (i % 4 + 1) * 3
     return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def group_members(platform: str) -> int:
-    """Number of lenders a platform row stands for (``"Galaxy+Ledn"`` -> 2)."""
-    return len([p for p in platform.split(GROUP_SEP) if p.strip()]) if platform else 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,9 @@ import ibis
 import pyarrow as pa
 from platformdirs import user_data_path
 
-from lendscope.dataset.load import DatasetError, Row, TableFile, bundled_files, read_file
+from lendscope.dataset.load import DatasetError, Row, TableFile, bundled_files
 from lendscope.dataset.schema import TABLES, Table
-from lendscope.dataset.validate import validate
+from lendscope.dataset.validate import check_files
 
 BUNDLED = "bundled"
 #: ``origin`` of rows written by ``lendscope sync``: machine-read, kept across builds as they are.
@@ -79,7 +78,7 @@ def _stored_user_rows(db: Path) -> list[TableFile]:
         con.disconnect()
 
 
-def collect(add: list[str | Path], db: Path | None) -> tuple[list[TableFile], set[str]]:
+def collect(add: list[str | Path], db: Path | None) -> list[TableFile]:
     """Bundled + previously added + new files, validated together; raises DatasetError."""
     files = bundled_files()
     for f in files:
@@ -87,19 +86,13 @@ def collect(add: list[str | Path], db: Path | None) -> tuple[list[TableFile], se
             r["_origin"] = BUNDLED
     if db is not None:
         files += _stored_user_rows(db)
-    paths = list(dict.fromkeys(str(Path(p)) for p in add))
-    problems = []
-    for p in paths:
-        new, probs = read_file(p)
-        problems += probs
-        for f in new:
-            for r in f.rows:
-                r["_origin"] = str(Path(p).resolve())
-        files += new
-    problems += validate(files, set(paths))
+    new, problems = check_files(add, base=files)
     if problems:
         raise DatasetError(problems)
-    return files, set(paths)
+    for f in new:
+        for r in f.rows:
+            r["_origin"] = str(Path(f.path).resolve())
+    return files + new
 
 
 def merge(files: list[TableFile]) -> dict[str, list[Row]]:
@@ -120,7 +113,7 @@ def build(add: list[str | Path] = (), db: Path | None = None) -> BuildResult:
     """Validate everything, then write the database in one atomic file replace."""
     db = Path(db) if db else default_db_path()
     before = _count(db)
-    files, _ = collect(list(add), db)
+    files = collect(list(add), db)
     tables = merge(files)
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.{os.getpid()}.tmp")
@@ -157,7 +150,7 @@ def load_tables(db: Path | None = None) -> dict[str, pa.Table]:
             return {n: con.table(n).to_pyarrow() for n in TABLES}
         finally:
             con.disconnect()
-    files, _ = collect([], None)
+    files = collect([], None)
     return {n: to_arrow(TABLES[n], rows) for n, rows in merge(files).items()}
 
 
@@ -198,11 +191,6 @@ def connect_tables(tables: dict[str, pa.Table], backend: str = "duckdb"):
         else:
             con.create_table(name, t, overwrite=True)
     return con
-
-
-def as_of_default(tables: dict[str, pa.Table]) -> date:
-    """The latest vintage in the data."""
-    return max(tables["observations"].column("published").to_pylist())
 
 
 # -- on-chain rows (lendscope sync) ------------------------------------------------------------

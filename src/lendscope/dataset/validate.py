@@ -6,8 +6,9 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
-from lendscope.dataset.load import Problem, Row, TableFile
+from lendscope.dataset.load import Problem, Row, TableFile, bundled_files, read_file
 from lendscope.dataset.schema import (
     AGGREGATES,
     FIRST_PERIOD,
@@ -321,3 +322,23 @@ def validate(files: list[TableFile], user: set[str]) -> list[Problem]:
     obs = [r for r in rows.get("observations", []) if (r["_file"], r["_row"]) not in bad]
     problems += check_consistency(obs, user)
     return sorted(set(problems))
+
+
+def check_files(
+    paths: Iterable[str | Path], base: list[TableFile] | None = None
+) -> tuple[list[TableFile], list[Problem]]:
+    """Read user files and validate them with ``base`` (default: the bundled data).
+
+    Returns the files read and every problem; the CLI's ``validate``, ``build`` and the API's
+    upload check all go through here.
+    """
+    paths = list(dict.fromkeys(str(Path(p)) for p in paths))
+    loaded: list[TableFile] = []
+    problems: list[Problem] = []
+    for p in paths:
+        files, probs = read_file(p)
+        loaded += files
+        problems += probs
+    base = bundled_files() if base is None else base
+    problems += validate(base + loaded, set(paths))
+    return loaded, sorted(set(problems))
