@@ -21,9 +21,10 @@ report: $(UV)
 
 test: $(UV)
 	scripts/system-deps.sh test
-	cd tests/evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(UV) sync --frozen --extra spark --group dev
 	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/lint-imports --no-cache --no-logo
 	LENDSCOPE_REQUIRE_BROWSER=1 .venv/bin/python -m pytest -p no:cacheprovider
 
 lint: $(UV)

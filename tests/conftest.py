@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-from functools import cache
-from pathlib import Path
-
 import pytest
 
-from lendscope.dataset.store import connect, connect_tables
-from lendscope.metrics import MarketMetrics
-
-BACKENDS = ["duckdb", pytest.param("pyspark", marks=pytest.mark.spark)]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-NO_DB = Path("/nonexistent/lendscope.duckdb")  # forces the bundled data
+from tests.helpers import BACKENDS
 
 
 @pytest.fixture(autouse=True)
@@ -24,15 +15,5 @@ def _isolated_db(tmp_path, monkeypatch):
 
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
+    """The backend a metric test runs on."""
     return request.param
-
-
-@cache
-def bundled_metrics(vintage: date | None, backend: str = "duckdb") -> MarketMetrics:
-    """Metrics of the bundled data at a vintage, computed once per session and backend."""
-    return MarketMetrics.compute(connect(NO_DB, backend), vintage)
-
-
-def metrics_of(tables: dict, backend: str, vintage: date | None = None) -> MarketMetrics:
-    """Metrics of hand-made tables on a backend."""
-    return MarketMetrics.compute(connect_tables(tables, backend), vintage)

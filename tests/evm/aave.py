@@ -15,8 +15,9 @@ from typing import Any
 
 from eth_abi import encode
 
-from lendscope.sources.devnet import AAVE_FILES, AAVE_SETTINGS
-from tests.evm.harness import NODE_MODULES, compile_contracts, link
+from lendscope.onchain.contracts import aave_artifacts
+from lendscope.onchain.evm import link
+from tests.evm.harness import NODE_MODULES
 
 ZERO = "0x0000000000000000000000000000000000000000"
 RAY = 10**27
@@ -29,11 +30,6 @@ RATE_BPS = (8000, 0, 400, 6000)  # optimalUsageRatio, base, slope1, slope2
 EMODE = (1, 9000, 9300, 10200)  # category id, ltv, lt, bonus; USDC only
 ASSETS = (("WETH", 18, 2000 * 10**8), ("USDC", 6, 10**8))
 
-# The same sources and settings the devnet compiles (one compile cache entry for both).
-ORIGIN_FILES = AAVE_FILES
-ORIGIN_SETTINGS = AAVE_SETTINGS
-
-
 @cache
 def core_artifacts() -> dict[str, dict]:
     """Name -> hardhat artifact of every contract in ``@aave/core-v3`` (first by path order)."""
@@ -44,22 +40,9 @@ def core_artifacts() -> dict[str, dict]:
     return out
 
 
-@cache
 def origin_artifacts() -> dict[str, dict]:
-    """aave-v3-origin 3.6.0 compiled with solc 0.8.27 (cached in build/evm by versions)."""
-    oz = NODE_MODULES / "@openzeppelin"
-    return compile_contracts(
-        "aave-v3-origin-3.6.0",
-        "solc-0.8.27",
-        ORIGIN,
-        ORIGIN_FILES,
-        ORIGIN_SETTINGS,
-        [
-            ("openzeppelin-contracts-upgradeable/contracts/", oz / "contracts-upgradeable"),
-            ("openzeppelin-contracts/contracts/", oz / "contracts"),
-            ("solidity-utils/", NODE_MODULES / "@bgd-labs" / "solidity-utils" / "src"),
-        ],
-    )
+    """aave-v3-origin 3.6.0: the devnet's recipe (one compile cache entry for both)."""
+    return aave_artifacts()
 
 
 @dataclass

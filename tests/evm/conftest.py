@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.evm.harness import Anvil, installed
+from lendscope.onchain.evm import Anvil
+from tests.evm.harness import installed
 
 
 def pytest_collection_modifyitems(items):
@@ -16,7 +17,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def anvil():
     if not installed():
-        pytest.fail("tests/evm/node_modules missing: run `npm ci` in tests/evm (make test does)")
+        pytest.fail("evm/node_modules missing: run `npm ci` in evm/ (make test does)")
     node = Anvil.start()
     try:
         yield node

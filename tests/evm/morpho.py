@@ -12,28 +12,16 @@ from typing import Any
 from eth_abi import encode
 from web3 import Web3
 
-from tests.evm.harness import NODE_MODULES, compile_contracts
+from lendscope.onchain.contracts import morpho_artifacts
 
-MORPHO_SRC = NODE_MODULES / "@morpho-org" / "morpho-blue" / "src"
-SETTINGS = {
-    "viaIR": True,
-    "optimizer": {"enabled": True, "runs": 999999},
-    "evmVersion": "paris",
-    "metadata": {"bytecodeHash": "none"},
-}
-FILES = ["Morpho.sol", "mocks/ERC20Mock.sol", "mocks/OracleMock.sol", "mocks/IrmMock.sol"]
 LLTV = 86 * 10**16
 FEE = 10**17
 BIG = 10**40  # token balance for every actor; far above anything the tests move
 
 
 def artifacts() -> dict[str, dict]:
-    """Compile (cached under build/evm) and merge EventsLib events into Morpho's ABI (gotcha G4)."""
-    art = compile_contracts("morpho-blue-1.0.0", "solc-0.8.19", MORPHO_SRC, FILES, SETTINGS)
-    events = [e for e in art["EventsLib"]["abi"] if e["type"] == "event"]
-    have = {e.get("name") for e in art["Morpho"]["abi"] if e["type"] == "event"}
-    art["Morpho"]["abi"] = art["Morpho"]["abi"] + [e for e in events if e["name"] not in have]
-    return art
+    """Morpho Blue 1.0.0: the devnet's recipe (cached under build/evm, events in Morpho's ABI)."""
+    return morpho_artifacts()
 
 
 def send(w3: Web3, fn: Any, frm: str) -> Any:

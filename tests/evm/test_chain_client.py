@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,8 +21,8 @@ from lendscope.chain import (
     block_by_timestamp,
     check_safe_head,
 )
+from lendscope.onchain.contracts import multicall_artifact
 from tests.chain.faults import Fault, FaultProxy
-from tests.evm.harness import compile_contracts
 
 GET_BALANCE = function_signature_to_4byte_selector("getEthBalance(address)")
 GET_BLOCK = function_signature_to_4byte_selector("getBlockNumber()")
@@ -62,14 +61,7 @@ def balance_call(i: int) -> tuple[str, bytes]:
 @pytest.fixture
 def chain(w3, snapshot):
     """Blocks ``pre`` (READER only, balances i wei) and ``post`` (+ Multicall3, 2i wei)."""
-    out = compile_contracts(
-        "multicall3lite",
-        "solc-0.8.27",
-        Path(__file__).parent / "multicall3",
-        ["Multicall3Lite.sol"],
-        {"optimizer": {"enabled": True, "runs": 200}},
-    )
-    code = out["Multicall3Lite"]["deployedBytecode"]
+    code = multicall_artifact()["deployedBytecode"]
     rpc(w3, "anvil_setCode", READER, code)
     for i in range(40):
         rpc(w3, "anvil_setBalance", addr(i), hex(i))

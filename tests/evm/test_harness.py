@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.evm.harness import Anvil
+from lendscope.onchain.evm import Anvil
 
 
 def test_node_answers_and_reverts(w3, anvil, snapshot):

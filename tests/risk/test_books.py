@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lendscope.risk.books import BookError, load_book, load_books
+from lendscope.risk.book_types import BookError
+from lendscope.risk.books import load_book, load_books
 from lendscope.risk.scenarios import ScenarioError, load_scenario
 from lendscope.risk.synth import synth_book, write_book
 

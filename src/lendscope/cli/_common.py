@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lendscope.core import settings
 from lendscope.dataset import DatasetError
 
 app = typer.Typer(
@@ -21,7 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, quiet=not sys.stderr.isatty() or bool(os.environ.get("CI")))
+err = Console(stderr=True, quiet=settings.quiet_progress())
 
 
 class Fmt(StrEnum):

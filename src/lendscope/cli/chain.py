@@ -25,9 +25,9 @@ RegistryOpt = Annotated[
 
 
 def _rpc_url(rpc: str | None, chain: str) -> str:
-    from lendscope.sources.sync import default_rpc
+    from lendscope.core.settings import rpc_url
 
-    url = rpc or default_rpc(chain)
+    url = rpc or rpc_url(chain)
     if not url:
         raise typer.BadParameter(
             f"no RPC URL: pass --rpc or set {chain.upper()}_RPC or ETH_RPC_URL", param_hint="--rpc"
@@ -53,7 +53,7 @@ def sync(
 ) -> None:
     """Read DeFi borrows and CDP supply on-chain at a block into the database (resumable)."""
     from lendscope.chain import ChainError
-    from lendscope.sources.sync import SyncRequest, run_sync
+    from lendscope.onchain.sync import SyncRequest, run_sync
 
     if bool(period) == bool(block):
         raise typer.BadParameter("give exactly one of --period or --block", param_hint="--period")
@@ -99,9 +99,9 @@ def positions(
 ) -> None:
     """Every borrower's collateral and debt at a block, as a risk book for stress/var."""
     from lendscope.chain import CallCache, Caller, RpcClient, resolve_block
-    from lendscope.sources.abi import Reader
-    from lendscope.sources.positions import read_positions, write_positions
-    from lendscope.sources.registry import load_registry
+    from lendscope.onchain.abi import Reader
+    from lendscope.onchain.positions import read_positions, write_positions
+    from lendscope.onchain.registry import load_registry
 
     reg = load_registry(registry)
     deps = reg.select(chain, [protocol])
@@ -127,7 +127,7 @@ def devnet(
     import signal
     import time
 
-    from lendscope.sources.devnet import start_devnet, write_registry
+    from lendscope.onchain.devnet import start_devnet, write_registry
 
     def _stop(signum, frame):  # `kill` gets the same clean shutdown as Ctrl-C
         raise KeyboardInterrupt

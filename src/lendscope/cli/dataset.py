@@ -23,6 +23,7 @@ from lendscope.cli._common import (
     app,
     err,
 )
+from lendscope.core import fmt
 from lendscope.dataset import DatasetError, check_files
 
 
@@ -84,10 +85,10 @@ def metrics(
 
 
 def _metrics_table(out: dict) -> RichTable:
-    def usd(v):
-        return "—" if v is None else f"${v / 1e9:,.2f}B"
+    def usd(v: float | None) -> str:
+        return fmt.usd(v, digits=2, billions_from=0, missing="—")
 
-    def pct(v):
+    def pct(v: float | None) -> str:
         return "—" if v is None else f"{v:.1%}"
 
     t = RichTable(title=f"Crypto lending, {out['period']} (vintage {out['vintage']})")

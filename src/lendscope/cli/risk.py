@@ -13,10 +13,9 @@ import typer
 from lendscope.cli._common import (
     DbOpt,
     Fmt,
-    _fail,
+    _metrics,
     app,
 )
-from lendscope.dataset import DatasetError
 
 book_app = typer.Typer(help="Lending books for the risk engine.", no_args_is_help=True)
 app.add_typer(book_app, name="book")
@@ -30,10 +29,19 @@ SynthOpt = Annotated[
 PositionsOpt = Annotated[int, typer.Option("--positions", min=10, max=1_000_000)]
 
 
+def _latest_calibration(db: Path | None) -> tuple[str, dict[str, dict[str, float]]]:
+    """(latest quarter, calibration) from the dataset (the bundled data when ``db`` is absent)."""
+    from lendscope.risk.synth import calibration
+
+    m = _metrics(db, None)
+    return m.latest_period(), calibration(m)
+
+
 def _risk_book(books: list[Path] | None, synthetic: bool, n: int, seed: int, start, db):
     """The book to stress: files, or a synthetic book calibrated to the latest quarter."""
-    from lendscope.risk.books import BookError, load_books
-    from lendscope.risk.synth import latest_calibration, synth_book
+    from lendscope.risk.book_types import BookError
+    from lendscope.risk.books import load_books
+    from lendscope.risk.synth import synth_book
 
     if bool(books) == synthetic:
         raise typer.BadParameter("give --book FILE... or --synthetic (not both)")
@@ -43,10 +51,7 @@ def _risk_book(books: list[Path] | None, synthetic: bool, n: int, seed: int, sta
         except BookError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from None
-    try:
-        _, calib = latest_calibration(db)
-    except DatasetError as e:
-        _fail(e)
+    _, calib = _latest_calibration(db)
     return synth_book(calib, n, seed, start)
 
 
@@ -60,12 +65,9 @@ def book_synth(
     db: DbOpt = None,
 ) -> None:
     """Write a synthetic market book calibrated to the dataset's latest quarter."""
-    from lendscope.risk.synth import latest_calibration, synth_book, write_book
+    from lendscope.risk.synth import synth_book, write_book
 
-    try:
-        period, calib = latest_calibration(db)
-    except DatasetError as e:
-        _fail(e)
+    period, calib = _latest_calibration(db)
     end = {"1": (3, 31), "2": (6, 30), "3": (9, 30), "4": (12, 31)}[period[-1]]
     book = synth_book(calib, positions, seed, date(int(period[:4]), *end))
     for p in write_book(book, out):
@@ -84,6 +86,7 @@ def stress(
     db: DbOpt = None,
 ) -> None:
     """Run a book through a stress scenario: liquidations, bad debt, failed lenders."""
+    from lendscope.report import stress as render
     from lendscope.risk import results
     from lendscope.risk.scenarios import ScenarioError, load_builtin, load_scenario
 
@@ -95,9 +98,9 @@ def stress(
         raise typer.Exit(1) from None
     b = _risk_book(book, synthetic, positions, seed, sc.dates[0], db)
     s = results.stress_summary(b, sc, seed)
-    typer.echo(results.to_json(s) if fmt is Fmt.json else results.table(s))
+    typer.echo(results.to_json(s) if fmt is Fmt.json else render.table(s))
     if out is not None:
-        for p in results.write_outputs(s, out):
+        for p in render.write_outputs(s, out):
             typer.echo(str(p), err=True)
 
 
@@ -132,7 +135,7 @@ def var_cmd(
     db: DbOpt = None,
 ) -> None:
     """Monte Carlo VaR95 and EVaR99 of bad debt, and LaR95 of liquidations."""
-    from lendscope.risk.engine import run_var
+    from lendscope.risk.var import run_var
 
     b = _risk_book(book, synthetic, positions, seed, date.today(), db)
     r = run_var(b, paths, horizon.value, seed, executor.value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ from lendscope.cli._common import (
     _fail,
     app,
 )
+from lendscope.core import settings
 from lendscope.dataset import DatasetError
 
 
@@ -36,7 +36,7 @@ def serve(
         web = create_app(db, cors_origins=cors_origin)
     except DatasetError as e:
         _fail(e)
-    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("LENDSCOPE_API_TOKEN"):
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token():
         typer.echo(
             f"note: listening on {host} without LENDSCOPE_API_TOKEN: POST /api/v1/validate is open",
             err=True,

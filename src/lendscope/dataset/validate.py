@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
+from lendscope.core.fmt import usd
 from lendscope.dataset.load import Problem, Row, TableFile, bundled_files, read_file
 from lendscope.dataset.schema import (
     AGGREGATES,
@@ -31,7 +32,7 @@ OBS_KEY = ("period", "segment", "platform", "chain", "metric")
 
 
 def _usd(v: float) -> str:
-    return f"${v / 1e9:,.3g}B" if abs(v) >= 1e8 else f"${v / 1e6:,.3g}M"
+    return usd(v, digits=3, sig=True, billions_from=1e8)
 
 
 def _where(row: Row) -> str:

@@ -13,10 +13,11 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lendscope import __version__
+from lendscope.core.fmt import pct, quarter, usd
 from lendscope.metrics import SERIES, MarketMetrics
 from lendscope.report.charts import CHARTS, render_all
-from lendscope.report.findings import findings, pct, quarter, usd
-from lendscope.risk.results import what_2022_would_do
+from lendscope.report.findings import findings
+from lendscope.report.stress import what_2022_would_do
 
 #: Cited ratio (scope, metric) -> how to compute it from a period's metrics JSON.
 RECONCILE = {

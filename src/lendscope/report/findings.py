@@ -2,28 +2,8 @@
 
 from __future__ import annotations
 
+from lendscope.core.fmt import pct, quarter, usd
 from lendscope.metrics import MarketMetrics
-
-
-def usd(v: float | None) -> str:
-    """``$36.5B`` / ``$932.5M``."""
-    if v is None:
-        return "n/a"
-    return f"${v / 1e9:,.1f}B" if abs(v) >= 1e9 else f"${v / 1e6:,.1f}M"
-
-
-def pct(v: float | None, signed: bool = False) -> str:
-    """A fraction as a whole percentage (one decimal under 10%)."""
-    if v is None:
-        return "n/a"
-    digits = 1 if abs(v) < 0.1 else 0
-    return f"{v:+.{digits}%}" if signed else f"{v:.{digits}%}"
-
-
-def quarter(period: str | None) -> str:
-    """``2024Q4`` -> ``Q4 2024``."""
-    return "n/a" if not period else f"{period[4:]} {period[:4]}"
-
 
 SERIES_NAME = {
     "total": "total",

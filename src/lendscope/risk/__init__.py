@@ -1,56 +1,9 @@
-"""Risk engine: stress scenarios, correlated Monte Carlo paths and positionxscenario kernels.
+"""Risk engine: books, stress scenarios, the day-by-day engine, Monte Carlo VaR and kernels.
 
-`scenarios` loads dated historical replays and user shocks, `montecarlo` generates seeded
-correlated GBM/jump paths, `kernels` evaluates lending books against them (bad debt, liquidations,
-cascades), and `executors` runs chunks locally, on Dask or on Spark with identical results.
+`books` reads DeFi positions, CDP vaults and CeFi loan tapes; `scenarios` loads dated historical
+replays and user shocks; `engine` runs a book through a scenario day by day; `montecarlo`
+generates seeded correlated GBM/jump paths and `var`/`kernels` evaluate books against them;
+`executors` run chunks locally, on Dask or on Spark with identical results; `results` returns
+the JSON summary. Import the module you need: this package imports nothing, so a chain read or a
+stress run does not load Numba.
 """
-
-from lendscope.risk.kernels import (
-    CascadeParams,
-    CascadeResult,
-    ThresholdBook,
-    cascade,
-    cascade_reference,
-    evar99,
-    expected_tail,
-    lar95,
-    var95,
-    var_kernel,
-    var_reference,
-)
-from lendscope.risk.montecarlo import Bridge, GBMModel, Jumps, calibrate, simulate
-from lendscope.risk.scenarios import (
-    ASSETS,
-    Liquidity,
-    Scenario,
-    ScenarioError,
-    builtin_names,
-    load_builtin,
-    load_scenario,
-)
-
-__all__ = [
-    "ASSETS",
-    "Bridge",
-    "CascadeParams",
-    "CascadeResult",
-    "GBMModel",
-    "Jumps",
-    "Liquidity",
-    "Scenario",
-    "ScenarioError",
-    "ThresholdBook",
-    "builtin_names",
-    "calibrate",
-    "cascade",
-    "cascade_reference",
-    "evar99",
-    "expected_tail",
-    "lar95",
-    "load_builtin",
-    "load_scenario",
-    "simulate",
-    "var95",
-    "var_kernel",
-    "var_reference",
-]

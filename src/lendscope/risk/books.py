@@ -12,8 +12,7 @@ Four file kinds, recognised by their header (CSV) or shape (YAML); see ``docs/bo
 Amounts are token units; ``*_price_usd`` columns (default: :data:`DEFAULT_PRICES`) turn them into
 USD at the scenario's start, which is all the engine needs: scenarios are price multipliers.
 Every error names the file, the row (the CSV line number, header = line 1) and the field.
-The data model lives in :mod:`.book_types` and the row validation in :mod:`.book_rows`; their
-public names are re-exported here.
+The data model lives in :mod:`.book_types` and the row validation in :mod:`.book_rows`.
 """
 
 from __future__ import annotations
@@ -27,12 +26,11 @@ from typing import Any
 
 import yaml
 
-from lendscope.risk.book_rows import FALSE, TRUE, read_rows, unique_ids
+from lendscope.core.assets import ASSETS
+from lendscope.risk.book_rows import read_rows, unique_ids
 from lendscope.risk.book_types import (
-    DEFAULT_PRICES,
     PROTOCOL_DEFAULTS,
     PROTOCOLS,
-    SEGMENTS,
     Book,
     BookError,
     Deposit,
@@ -40,37 +38,6 @@ from lendscope.risk.book_types import (
     Loans,
     Positions,
 )
-from lendscope.risk.scenarios import ASSETS
-
-#: Public names, including those re-exported from the split-out modules.
-__all__ = [
-    "DEFAULT_PRICES",
-    "FALSE",
-    "FUNDING_ITEMS",
-    "LOAN_COLS",
-    "POSITION_COLS",
-    "PROTOCOLS",
-    "PROTOCOL_DEFAULTS",
-    "SEGMENTS",
-    "TRUE",
-    "VAULT_COLS",
-    "Book",
-    "BookError",
-    "Deposit",
-    "Funding",
-    "Loans",
-    "Positions",
-    "check_book",
-    "load_book",
-    "load_books",
-    "parse_book",
-    "parse_funding_csv",
-    "parse_funding_yaml",
-    "parse_loans",
-    "parse_positions",
-    "parse_vaults",
-]
-
 
 # --------------------------------------------------------------------------- parsers
 POSITION_COLS = ("position_id", "platform", "protocol", "collateral_asset", "collateral_amount",

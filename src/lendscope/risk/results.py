@@ -1,4 +1,4 @@
-"""Stress results: the JSON summary, a text table, charts, and the report's 2022 section.
+"""Stress results as data: the JSON summary, and the 2022 replay the report words.
 
 The JSON is deterministic: same book, scenario and seed → identical bytes (floats rounded to
 cents, keys in a fixed order).
@@ -7,14 +7,15 @@ cents, keys in a fixed order).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lendscope.core.assets import ASSETS
 from lendscope.risk.book_types import SEGMENTS, Book
 from lendscope.risk.engine import EngineParams, StressRun, run_stress
-from lendscope.risk.scenarios import ASSETS, Scenario, load_builtin
+from lendscope.risk.scenarios import Scenario, load_builtin
+from lendscope.risk.synth import calibration, synth_book
 
 #: The report's "What would 2022 do to today's market?": small fixed book, fixed seed (fast).
 REPORT_POSITIONS, REPORT_SEED = 600, 2022
@@ -133,73 +134,6 @@ def to_json(obj: dict) -> str:
     return json.dumps(obj, indent=2, allow_nan=False)
 
 
-def table(s: dict) -> str:
-    """A plain-text summary of a stress result."""
-
-    def usd(x: float) -> str:
-        return f"${x / 1e9:,.2f}B" if abs(x) >= 1e8 else f"${x / 1e6:,.1f}M"
-
-    lines = [
-        f"Scenario {s['scenario']} ({s['start']} .. {s['end']}, {s['days']} days), "
-        f"seed {s['seed']}",
-        f"Book: {s['book']['positions']} positions, {s['book']['vaults']} vaults, "
-        f"{s['book']['loans']} loans, {s['book']['lenders']} lenders, "
-        f"{usd(s['book']['debt_usd'])} debt",
-        f"{'segment':8} {'debt':>12} {'liquidated':>12} {'bad debt':>12}",
-    ]
-    for seg, v in s["by_segment"].items():
-        lines.append(
-            f"{seg:8} {usd(v['debt_usd']):>12} {usd(v['liquidated_usd']):>12} "
-            f"{usd(v['bad_debt_usd']):>12}"
-        )
-    lines.append(
-        f"{'total':8} {usd(s['book']['debt_usd']):>12} {usd(s['liquidated_usd']):>12} "
-        f"{usd(s['bad_debt_usd']):>12}"
-    )
-    for f in s["failed_lenders"]:
-        lines.append(f"FAILED {f['lender']} on day {f['day']} ({f['date']}): {f['reason']}")
-    if not s["failed_lenders"]:
-        lines.append("No lender fails.")
-    return "\n".join(lines)
-
-
-def charts(s: dict, out: Path) -> list[Path]:
-    """Write liquidations, bad debt and prices over time as SVG (Altair + vl-convert)."""
-    import altair as alt
-    import vl_convert as vlc
-
-    tl = s["timeline"]
-    written = []
-    specs = {
-        "liquidations": ("liquidated_usd", "Liquidated per day (USD)", "segment"),
-        "bad_debt": ("bad_debt_usd", "Bad debt, end of day (USD)", "segment"),
-        "prices": ("price_multiplier", "Price multiplier incl. liquidation impact", "asset"),
-    }
-    for name, (key, title, colour) in specs.items():
-        rows = [
-            {"date": d, colour: k, "value": v}
-            for k, series in tl[key].items()
-            for d, v in zip(tl["dates"], series, strict=True)
-        ]
-        chart = (
-            alt.Chart(alt.Data(values=rows), title=f"{s['scenario']}: {title}")
-            .mark_line()
-            .encode(x="date:T", y=alt.Y("value:Q", title=None), color=f"{colour}:N")
-            .properties(width=640, height=260)
-        )
-        path = out / f"{name}.svg"
-        path.write_text(vlc.vegalite_to_svg(chart.to_dict()))
-        written.append(path)
-    return written
-
-
-def write_outputs(s: dict, out: Path) -> list[Path]:
-    """``stress.json`` and the charts under ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "stress.json").write_text(to_json(s) + "\n")
-    return [out / "stress.json", *charts(s, out)]
-
-
 def stress_summary(
     book: Book, scenario: Scenario, seed: int = 0, params: EngineParams | None = None
 ) -> dict:
@@ -207,43 +141,18 @@ def stress_summary(
     return summary(run_stress(book, scenario, seed, params))
 
 
-def what_2022_would_do(metrics: Any) -> dict[str, Any]:
-    """The report section: the 2022 replay on a synthetic book sized like the latest quarter.
+def stress_2022(metrics: Any) -> dict[str, Any]:
+    """The 2022 replay on a synthetic book sized like the latest quarter of ``metrics``.
 
-    Returns the numbers and ready sentences; the report template only prints them.
+    ``metrics`` is any object with ``latest_period()`` and ``for_period()`` (MarketMetrics);
+    returns data only, the report words it.
     """
-    from lendscope.report.findings import quarter, usd
-    from lendscope.risk.synth import calibration, synth_book
-
     period = metrics.latest_period()
     sc = load_builtin("2022")
     book = synth_book(calibration(metrics, period), REPORT_POSITIONS, REPORT_SEED, sc.dates[0])
-    s = stress_summary(book, sc, REPORT_SEED)
-    seg = s["by_segment"]
-    debt = s["book"]["debt_usd"]
-    names = {"cefi": "CeFi", "defi": "DeFi", "cdp": "CDP stablecoins"}
-    sentences = [
-        f"Replaying May to December 2022 on a synthetic book sized like {quarter(period)} "
-        f"({usd(debt)} of loans; {REPORT_POSITIONS} positions, seed {REPORT_SEED}) liquidates "
-        f"{usd(s['liquidated_usd'])} and leaves {usd(s['bad_debt_usd'])} of bad debt "
-        f"({s['bad_debt_usd'] / debt:.1%} of loans)."
-        if debt
-        else "No loans to stress.",
-    ]
-    for k in SEGMENTS:
-        v = seg[k]
-        if v["debt_usd"]:
-            sentences.append(
-                f"{names[k]}: {usd(v['liquidated_usd'])} liquidated, {usd(v['bad_debt_usd'])} "
-                f"bad debt on {usd(v['debt_usd'])} of loans."
-            )
-    f = s["failed_lenders"]
-    sentences.append(
-        f"{len(f)} of {s['book']['lenders']} CeFi lenders fail"
-        + (
-            ": " + ", ".join(f"{x['lender']} ({x['reason']}, {x['date']})" for x in f) + "."
-            if f
-            else "."
-        )
-    )
-    return {"period": period, "summary": s, "sentences": sentences}
+    return {
+        "period": period,
+        "positions": REPORT_POSITIONS,
+        "seed": REPORT_SEED,
+        "summary": stress_summary(book, sc, REPORT_SEED),
+    }

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from lendscope.core.assets import ASSETS
 from lendscope.risk.book_types import DEFAULT_PRICES, SEGMENTS, Book, Deposit, Funding
-from lendscope.risk.scenarios import ASSETS
 
 #: DeFi (collateral, debt, weight, aave LT, aave bonus, morpho LLTV): Aave v3 table, risk.md §1.6.
 DEFI_MIX = [
@@ -60,15 +60,6 @@ def calibration(metrics: Any, period: str | None = None) -> dict[str, dict[str, 
         elif d.get(f"{seg}_usd"):
             out[seg] = {OTHER[seg]: float(d[f"{seg}_usd"])}
     return out
-
-
-def latest_calibration(db: Path | None = None) -> tuple[str, dict[str, dict[str, float]]]:
-    """(latest quarter, calibration) from the dataset (the bundled data when ``db`` is absent)."""
-    from lendscope.dataset.store import connect
-    from lendscope.metrics import MarketMetrics
-
-    m = MarketMetrics.compute(connect(db))
-    return m.latest_period(), calibration(m)
 
 
 def _split(total: int, weights: np.ndarray) -> np.ndarray:

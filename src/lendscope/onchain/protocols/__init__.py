@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import ModuleType
 
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.registry import Deployment
 
 FAMILIES = (
     "aave_v3",
@@ -96,7 +96,7 @@ def adapter(family: str) -> ModuleType:
     """The adapter module of a family."""
     if family not in FAMILIES:
         raise KeyError(f"no adapter for family {family!r}; known: {', '.join(FAMILIES)}")
-    return importlib.import_module(f"lendscope.sources.protocols.{family}")
+    return importlib.import_module(f"lendscope.onchain.protocols.{family}")
 
 
 def symbol_of(raw: tuple | None) -> str:

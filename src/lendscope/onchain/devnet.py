@@ -2,7 +2,8 @@
 
 Ported from the differential-test deployers (``tests/evm/aave.py`` ``deploy_v36``,
 ``tests/evm/morpho.py``) to raw JSON-RPC, so the package needs no web3. Sources and compilers
-come from the npm fixtures directory (:func:`lendscope.sources.evm.evm_dir`). Assets: WETH
+come from the npm toolchain folder (:func:`lendscope.core.settings.evm_dir`); the compile recipes
+are :mod:`lendscope.onchain.contracts`. Assets: WETH
 (18 dec, $2,000) and USDC (6 dec, $1) priced by a real ``AaveOracle``; the Morpho market lends
 the same USDC against WETH, so the Aave oracle also prices Morpho's loan token in USD.
 """
@@ -10,7 +11,6 @@ the same USDC against WETH, so the Aave oracle also prices Morpho's loan token i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from lendscope.chain import MULTICALL3_ADDRESS
-from lendscope.sources.evm import Anvil, Node, compile_contracts, evm_dir, link, node_modules
-from lendscope.sources.registry import Address, Deployment, Registry, dump_registry
+from lendscope.onchain.contracts import aave_artifacts, morpho_artifacts, multicall_artifact
+from lendscope.onchain.evm import Anvil, Node, link
+from lendscope.onchain.registry import Address, Deployment, Registry, dump_registry
 
 ZERO = "0x" + "00" * 20
 CHAIN, CHAIN_ID = "devnet", 31337
@@ -27,72 +28,8 @@ LTV, LT, BONUS, RF, PROTOCOL_FEE = 8000, 8250, 10500, 1000, 1000
 RATE_BPS = (8000, 0, 400, 6000)
 ASSETS = (("WETH", 18, 2000 * 10**8), ("USDC", 6, 10**8))
 LLTV = 86 * 10**16
-AAVE_FILES = [
-    "src/contracts/instances/PoolInstance.sol",
-    "src/contracts/instances/PoolConfiguratorInstance.sol",
-    "src/contracts/instances/ATokenInstance.sol",
-    "src/contracts/instances/VariableDebtTokenInstance.sol",
-    "src/contracts/misc/DefaultReserveInterestRateStrategyV2.sol",
-    "src/contracts/misc/AaveOracle.sol",
-    "src/contracts/protocol/configuration/PoolAddressesProvider.sol",
-    "src/contracts/protocol/configuration/ACLManager.sol",
-    "src/contracts/helpers/AaveProtocolDataProvider.sol",
-    "src/contracts/mocks/testnet-helpers/TestnetERC20.sol",
-    "src/contracts/mocks/oracle/CLAggregators/MockAggregator.sol",
-]
-AAVE_SETTINGS = {
-    "optimizer": {"enabled": True, "runs": 200},
-    "evmVersion": "shanghai",
-    "metadata": {"bytecodeHash": "none"},
-}
-MORPHO_FILES = ["Morpho.sol", "mocks/ERC20Mock.sol", "mocks/OracleMock.sol", "mocks/IrmMock.sol"]
-MORPHO_SETTINGS = {
-    "viaIR": True,
-    "optimizer": {"enabled": True, "runs": 999999},
-    "evmVersion": "paris",
-    "metadata": {"bytecodeHash": "none"},
-}
 AAVE_URL = "https://github.com/aave-dao/aave-v3-origin/tree/v3.6.0"
 MORPHO_URL = "https://github.com/morpho-org/morpho-blue/tree/v1.0.0"
-
-
-@cache
-def aave_artifacts() -> dict[str, dict]:
-    """aave-v3-origin 3.6.0 compiled with solc 0.8.27 (same settings and cache as the tests)."""
-    nm = node_modules()
-    oz = nm / "@openzeppelin"
-    return compile_contracts(
-        "aave-v3-origin-3.6.0",
-        "solc-0.8.27",
-        nm / "@aave-dao" / "aave-v3-origin",
-        AAVE_FILES,
-        AAVE_SETTINGS,
-        [
-            ("openzeppelin-contracts-upgradeable/contracts/", oz / "contracts-upgradeable"),
-            ("openzeppelin-contracts/contracts/", oz / "contracts"),
-            ("solidity-utils/", nm / "@bgd-labs" / "solidity-utils" / "src"),
-        ],
-    )
-
-
-@cache
-def morpho_artifacts() -> dict[str, dict]:
-    """Morpho Blue 1.0.0 with its foundry.toml settings."""
-    src = node_modules() / "@morpho-org" / "morpho-blue" / "src"
-    return compile_contracts("morpho-blue-1.0.0", "solc-0.8.19", src, MORPHO_FILES, MORPHO_SETTINGS)
-
-
-@cache
-def multicall_artifact() -> dict:
-    """Our Multicall3 stand-in (``aggregate3`` only)."""
-    out = compile_contracts(
-        "multicall3lite",
-        "solc-0.8.27",
-        evm_dir() / "multicall3",
-        ["Multicall3Lite.sol"],
-        {"optimizer": {"enabled": True, "runs": 200}},
-    )
-    return out["Multicall3Lite"]
 
 
 def _type(inp: dict) -> str:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from eth_utils import keccak
 
+from lendscope.core.assets import ASSETS
 from lendscope.mechanics.morpho_blue import to_assets_up
-from lendscope.risk.scenarios import ASSETS
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import aave_v3, morpho_blue, symbol_of
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import aave_v3, morpho_blue, symbol_of
+from lendscope.onchain.registry import Deployment
 
 COLUMNS = (
     "position_id", "owner", "platform", "protocol", "collateral_asset", "collateral_amount",

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import MarketRow, Snapshot
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import MarketRow, Snapshot
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 

@@ -7,7 +7,6 @@ Nothing is asked of the node when every snapshot is already stored (a rerun is f
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -34,14 +33,9 @@ from lendscope.dataset.store import (
     record_period_block,
     upsert_onchain,
 )
-from lendscope.sources.abi import Reader
-from lendscope.sources.protocols import Snapshot, adapter
-from lendscope.sources.registry import Deployment, load_registry
-
-
-def default_rpc(chain: str) -> str | None:
-    """``{CHAIN}_RPC`` (DefiLlama convention), else ``ETH_RPC_URL`` (cryo convention)."""
-    return os.environ.get(f"{chain.upper()}_RPC") or os.environ.get("ETH_RPC_URL")
+from lendscope.onchain.abi import Reader
+from lendscope.onchain.protocols import Snapshot, adapter
+from lendscope.onchain.registry import Deployment, load_registry
 
 
 def period_of(ts: int) -> str:

@@ -17,9 +17,9 @@ import pytest
 from eth_abi import encode
 
 from lendscope.chain import Caller, RpcClient
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import adapter
-from lendscope.sources.registry import load_registry
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import adapter
+from lendscope.onchain.registry import load_registry
 
 REG = load_registry()
 BLOCK = 21_525_000
@@ -178,7 +178,7 @@ def test_aave_v2_prices_in_eth_converted_to_usd():
 
 
 def test_registry_entries_are_labelled_and_cited(tmp_path: Path):
-    from lendscope.sources.registry import dump_registry, parse_registry
+    from lendscope.onchain.registry import dump_registry, parse_registry
 
     for d in REG.deployments:
         assert d.source.startswith("https://")

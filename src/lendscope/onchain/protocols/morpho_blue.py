@@ -13,9 +13,9 @@ from __future__ import annotations
 from eth_abi import decode
 from eth_utils import keccak
 
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import MarketRow, Snapshot, symbol_of
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import MarketRow, Snapshot, symbol_of
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 CREATE_MARKET = (

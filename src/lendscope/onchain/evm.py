@@ -1,16 +1,15 @@
-"""Local EVM fixtures for the devnet: anvil and solcjs from the npm fixtures directory.
+"""The local EVM toolchain for the devnet and the tests: anvil and solcjs from npm.
 
 The npm packages (anvil binary, solc, BUSL protocol sources) are not shipped in the wheel. They
-live in ``$LENDSCOPE_EVM_DIR``, by default the source checkout's ``tests/evm`` (run ``npm ci``
-there). Compiled artifacts are cached under ``<checkout>/build/evm`` with the same key the test
-harness uses, so tests and ``lendscope devnet`` share one compilation.
+live in ``$LENDSCOPE_EVM_DIR``, by default the source checkout's ``evm/`` (run ``npm ci``
+there; ``make test`` does). Compiled artifacts are cached under ``build/evm`` beside that folder,
+so the tests and ``lendscope devnet`` share one compilation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import signal
 import subprocess
@@ -23,11 +22,7 @@ from typing import Any
 
 import httpx
 
-
-def evm_dir() -> Path:
-    """``$LENDSCOPE_EVM_DIR`` or ``<source checkout>/tests/evm``."""
-    env = os.environ.get("LENDSCOPE_EVM_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "tests" / "evm"
+from lendscope.core.settings import evm_dir
 
 
 def node_modules() -> Path:
@@ -42,7 +37,7 @@ def anvil_bin() -> Path:
 
 def build_dir() -> Path:
     """Where compiled artifacts are cached."""
-    return evm_dir().resolve().parents[1] / "build" / "evm"
+    return evm_dir().resolve().parent / "build" / "evm"
 
 
 def compile_contracts(

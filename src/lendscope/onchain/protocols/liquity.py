@@ -6,9 +6,9 @@ coin is valued at its 1 USD peg (Liquity's ``PriceFeed`` prices the collateral, 
 
 from __future__ import annotations
 
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import PEG, MarketRow, Snapshot
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import PEG, MarketRow, Snapshot
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 

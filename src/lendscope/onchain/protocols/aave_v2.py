@@ -7,10 +7,10 @@ are converted with the Chainlink ETH/USD feed in the registry (``eth_usd_feed``)
 
 from __future__ import annotations
 
-from lendscope.sources.abi import Reader
-from lendscope.sources.protocols import Snapshot
-from lendscope.sources.protocols.aave_v3 import V2, read_reserves
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Reader
+from lendscope.onchain.protocols import Snapshot
+from lendscope.onchain.protocols.aave_v3 import V2, read_reserves
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 

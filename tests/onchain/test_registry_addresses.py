@@ -1,6 +1,6 @@
 """The Ethereum registry's Aave and GHO addresses equal @bgd-labs/aave-address-book (npm).
 
-The address book is pinned in tests/evm/package.json; `make test` installs it with `npm ci`.
+The address book is pinned in evm/package.json; `make test` installs it with `npm ci`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def book(name: str) -> dict[str, str]:
 
 
 def registry() -> dict[str, dict[str, str]]:
-    path = resources.files("lendscope.sources.registry") / "ethereum.toml"
+    path = resources.files("lendscope.onchain.registry") / "ethereum.toml"
     data = tomllib.loads(path.read_text())
     return {d["id"]: {k: v["address"] for k, v in d.get("addresses", {}).items()}
             for d in data["deployment"]}  # fmt: skip
@@ -39,7 +39,7 @@ def registry() -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def reg():
     if not BOOK.exists():
-        pytest.fail("run `npm ci` in tests/evm (make test does) for @bgd-labs/aave-address-book")
+        pytest.fail("run `npm ci` in evm/ (make test does) for @bgd-labs/aave-address-book")
     return registry()
 
 
@@ -75,8 +75,8 @@ KEYS = {"pool": "POOL", "oracle": "ORACLE", "addresses_provider": "POOL_ADDRESSE
 @pytest.mark.parametrize("chain", sorted(L2))
 def test_aave_v3_on_other_chains_matches_address_book(chain):
     if not BOOK.exists():
-        pytest.fail("run `npm ci` in tests/evm (make test does)")
-    from lendscope.sources.registry import load_registry
+        pytest.fail("run `npm ci` in evm/ (make test does)")
+    from lendscope.onchain.registry import load_registry
 
     reg = load_registry()
     (dep,) = reg.select(chain, ["aave-v3"])

@@ -9,9 +9,9 @@ reserve's debt in Aave v3; the Aave v3 registry entry excludes that reserve, so 
 
 from __future__ import annotations
 
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import PEG, MarketRow, Snapshot
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import PEG, MarketRow, Snapshot
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 

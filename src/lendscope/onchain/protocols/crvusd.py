@@ -7,9 +7,9 @@ the crvUSD ``PriceAggregator.price()`` (18 decimals) when the registry names one
 
 from __future__ import annotations
 
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import PEG, MarketRow, Snapshot
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import PEG, MarketRow, Snapshot
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 

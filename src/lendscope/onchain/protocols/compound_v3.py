@@ -7,9 +7,9 @@ and name a Chainlink ``eth_usd_feed``. Registry addresses: one ``comet_<name>`` 
 
 from __future__ import annotations
 
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import MarketRow, Snapshot, symbol_of
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import MarketRow, Snapshot, symbol_of
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 

@@ -8,9 +8,9 @@ PSM (stablecoin-backed), RWA (real-world assets), DIRECT (D3M lending modules) a
 
 from __future__ import annotations
 
-from lendscope.sources.abi import Call, Reader
-from lendscope.sources.protocols import PEG, MarketRow, Snapshot
-from lendscope.sources.registry import Deployment
+from lendscope.onchain.abi import Call, Reader
+from lendscope.onchain.protocols import PEG, MarketRow, Snapshot
+from lendscope.onchain.registry import Deployment
 
 VERSION = "1"
 DEFAULT_EXCLUDE = ("PSM-", "LITE-PSM-", "RWA", "DIRECT-", "ALLOCATOR-")
