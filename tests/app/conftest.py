@@ -1,53 +1,16 @@
-"""A real uvicorn server on 127.0.0.1 (a free port), run in a thread for the whole session."""
+"""Fixtures: the app on real uvicorn servers (one per session) and Debian Chromium."""
 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from lendscope.app import create_app
-from tests.conftest import ARTIFACTS, NO_DB
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ARTIFACTS / "app"
-
-
-class Server:
-    """A uvicorn server on a socket bound by us (no race for the port), in a thread."""
-
-    def __init__(self, app) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
-        self.sock.close()
+from tests.app.helpers import CHROMIUM, Server
+from tests.helpers import NO_DB
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from lendscope.app import create_app
-from tests.conftest import NO_DB
+from tests.helpers import NO_DB
 
 PATHS = create_app(NO_DB, warm=False).openapi()["paths"]
 #: (method, path, mode): negative cases only where there is an input to get wrong.

@@ -1,10 +1,11 @@
-"""Pydantic response models of the REST API (:mod:`lendscope.app.api`), as in its OpenAPI schema."""
+"""Pydantic response models of the REST API (:mod:`lendscope.app.routers`), as in its OpenAPI."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Point(BaseModel):
@@ -165,3 +166,24 @@ class ValidationReport(BaseModel):
     ok: bool
     rows: int
     problems: list[ProblemOut]
+
+
+class SegmentResult(BaseModel):
+    """Totals of one segment."""
+
+    model_config = ConfigDict(extra="allow")
+    debt_usd: float
+    liquidated_usd: float
+    bad_debt_usd: float
+
+
+class StressResult(BaseModel):
+    """The engine's JSON summary (as ``lendscope stress --format json``)."""
+
+    model_config = ConfigDict(extra="allow")
+    scenario: str
+    seed: int
+    bad_debt_usd: float
+    liquidated_usd: float
+    failed_lenders: list[dict[str, Any]]
+    by_segment: dict[Literal["cefi", "defi", "cdp"], SegmentResult]

@@ -1,4 +1,4 @@
-"""The stress page and ``POST /api/v1/stress``: synthetic and uploaded books, bounds, errors."""
+"""The stress router: its page and ``POST /api/v1/stress``; synthetic and uploaded books."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from lendscope.app import create_app, stress_routes
-from tests.conftest import NO_DB
+from lendscope.app import create_app
+from tests.helpers import NO_DB
 
-EX = Path(__file__).parents[2] / "src/lendscope/risk/examples"
+EX = Path(__file__).parents[3] / "src/lendscope/risk/examples"
 TAPE = (EX / "loan_tape.csv").read_bytes()
 FUND = (EX / "funding.yaml").read_bytes()
 
 
 @pytest.fixture(scope="module")
 def c():
-    stress_routes.ensure_registered()  # another test may have cleared the extension list
     with TestClient(create_app(NO_DB, token="")) as client:
         yield client
 
@@ -72,7 +71,6 @@ def test_page_form_and_result(c):
 
 
 def test_post_needs_the_token_when_set():
-    stress_routes.ensure_registered()
     with TestClient(create_app(NO_DB, token="t0k", warm=False)) as c:
         assert c.post("/api/v1/stress", data={"positions": "50"}).status_code == 401
         ok = c.post(

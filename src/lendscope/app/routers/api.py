@@ -2,36 +2,28 @@
 
 Every GET is read-only. ``POST /validate`` checks an uploaded disclosure file with the CLI's
 validator; it stores nothing. When ``LENDSCOPE_API_TOKEN`` is set, POST endpoints need
-``Authorization: Bearer <token>``. The response models live in :mod:`lendscope.app.models`.
+``Authorization: Bearer <token>``. The response models live in :mod:`lendscope.app.models`;
+``POST /stress`` is in :mod:`lendscope.app.routers.stress`.
 """
 
 from __future__ import annotations
 
-import secrets
 import tempfile
 from datetime import date
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
 
-from lendscope.app.main import MAX_UPLOAD, Data
+from lendscope.app.deps import DataDep, read_upload, require_token, upload_name
 from lendscope.app.models import (
     Metrics,
-    Observation,
     ObservationPage,
     Periods,
     PlatformRow,
-    PlatformShare,
-    Point,
-    ProblemOut,
-    SegmentPlatforms,
     SeriesPoint,
-    SeriesSummary,
     Source,
-    TopPlatform,
     ValidationReport,
 )
 from lendscope.dataset import check_files
@@ -72,53 +64,8 @@ for _lit, _names in (
     if set(get_args(_lit)) != set(_names):  # pragma: no cover - guards schema drift
         raise ImportError(f"API enum {get_args(_lit)} out of date with {tuple(_names)}")
 
-#: Public names, including the response models re-exported from :mod:`.models`.
-__all__ = [
-    "DataDep",
-    "Metrics",
-    "Observation",
-    "ObservationPage",
-    "Periods",
-    "PlatformRow",
-    "PlatformShare",
-    "Point",
-    "ProblemOut",
-    "SegmentPlatforms",
-    "SeriesPoint",
-    "SeriesSummary",
-    "Source",
-    "TopPlatform",
-    "ValidationReport",
-    "data",
-    "require_token",
-    "router",
-]
-
 NOT_FOUND = {404: {"description": "No data for this period or vintage."}}
 router = APIRouter(tags=["api"], responses={422: {"description": "Invalid parameter."}})
-
-
-def data(request: Request) -> Data:
-    """The app's dataset."""
-    return request.app.state.data
-
-
-DataDep = Annotated[Data, Depends(data)]
-_bearer = HTTPBearer(auto_error=False, description="Needed only when LENDSCOPE_API_TOKEN is set.")
-
-
-def require_token(
-    request: Request,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """401 unless the bearer token matches ``LENDSCOPE_API_TOKEN`` (when one is set)."""
-    token = request.app.state.token
-    if token is None:
-        return
-    if creds is None or not secrets.compare_digest(creds.credentials.encode(), token.encode()):
-        raise HTTPException(
-            401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
-        )
 
 
 # -- routes ------------------------------------------------------------------------------------
@@ -266,13 +213,11 @@ def post_validate(
     file: Annotated[UploadFile, File(description="A CSV or YAML disclosure file, at most 1 MiB.")],
 ) -> dict[str, Any]:
     """Validate a disclosure file as ``lendscope validate`` does; nothing is stored."""
-    name = PurePath((file.filename or "upload").replace("\\", "/")).name[:200] or "upload"
+    name = upload_name(file)
     suffix = PurePath(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise HTTPException(415, f"file {name!r}: use a .csv, .yaml or .yml file")
-    content = file.file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        raise HTTPException(413, f"file {name!r} is over {MAX_UPLOAD} bytes (1 MiB)")
+    content = read_upload(file, name)
     if suffix != ".csv":
         _no_aliases(content.decode("utf-8", errors="replace"))
     with tempfile.TemporaryDirectory(prefix="lendscope-upload-") as tmp:

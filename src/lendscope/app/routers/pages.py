@@ -1,7 +1,8 @@
 """Server-rendered pages (Jinja2) and the whitelisted downloads.
 
-Charts are the report's Altair specs (:data:`lendscope.report.charts.CHARTS`), embedded as
-JSON and drawn in the browser by the vendored vega-embed.
+Pages render through :func:`lendscope.app.deps.render`. Charts are the report's Altair specs
+(:data:`lendscope.report.charts.CHARTS`), embedded as JSON and drawn in the browser by the
+vendored vega-embed.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from lendscope.app.api import DataDep
-from lendscope.app.main import Data
+from lendscope.app.data import Data
+from lendscope.app.deps import DataDep, render
 from lendscope.dataset.schema import SEGMENTS, TABLES, UNATTRIBUTED
 from lendscope.metrics import SERIES, MarketMetrics
-from lendscope.report.charts import CHARTS, SEG_LABEL, spec
-from lendscope.report.findings import SERIES_NAME, findings, pct, quarter, usd
+from lendscope.report.charts import CHARTS, spec
+from lendscope.report.findings import findings
 
+#: Menu entries (label, path) of this router's pages, in menu order.
 NAV = [
     ("Overview", "/"),
     ("Segments", "/segments"),
@@ -37,37 +37,7 @@ DOWNLOADS: dict[str, str] = {
     f"{name}.{kind}": kind for name in [*TABLES, "metrics_quarterly"] for kind in ("csv", "parquet")
 } | {"report.pdf": "pdf"}
 
-
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("lendscope", "app/templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-    )
-    env.filters.update(usd=usd, pct=pct, quarter=quarter, spct=lambda v: pct(v, signed=True))
-    env.filters["safe_url"] = lambda u: u if str(u).startswith(("https://", "http://")) else ""
-    env.globals.update(SEG_LABEL=SEG_LABEL, SERIES_NAME=SERIES_NAME)
-    return env
-
-
-templates = Jinja2Templates(env=_env())
 router = APIRouter(include_in_schema=False)
-
-
-def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    ctx.setdefault("specs", {})
-    ctx.setdefault("picker", False)
-    nav = NAV + getattr(request.app.state, "nav_extra", [])
-    return templates.TemplateResponse(
-        request, template, {"nav": nav, "path": request.url.path, **ctx}, status_code=status
-    )
-
-
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """An HTML error page (pages only; the API answers JSON)."""
-    return _render(request, "error.html", status=status, status_code=status, message=message)
-
-
 PagePeriod = Annotated[str | None, Query(pattern=r"^(\d{4}Q[1-4])?$")]
 PageVintage = Annotated[str | None, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
 
@@ -116,7 +86,7 @@ ViewDep = Annotated[View, Depends(View)]
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, v: ViewDep) -> HTMLResponse:
     """Key findings, headline numbers and market size by segment."""
-    return _render(
+    return render(
         request,
         "overview.html",
         **v.ctx(
@@ -130,7 +100,7 @@ def overview(request: Request, v: ViewDep) -> HTMLResponse:
 def segments(request: Request, v: ViewDep) -> HTMLResponse:
     """Segments over time: sizes, shares, concentration, cycles and funding."""
     charts = ("defi_cefi_share", "cefi_concentration", "cefi_peak_vs_latest", "vc_funding")
-    return _render(
+    return render(
         request,
         "segments.html",
         **v.ctx(
@@ -153,7 +123,7 @@ def _platforms(m: MarketMetrics) -> dict[str, str]:
 def platforms(request: Request, v: ViewDep) -> HTMLResponse:
     """Every named platform, with its amount and share in the chosen quarter."""
     rows = {s: v.m.platforms(v.period, s) for s in SEGMENTS}
-    return _render(request, "platforms.html", **v.ctx(all=_platforms(v.m), rows=rows))
+    return render(request, "platforms.html", **v.ctx(all=_platforms(v.m), rows=rows))
 
 
 def _platform_spec(name: str, history: list[dict]) -> dict:
@@ -196,7 +166,7 @@ def platform(request: Request, name: str, v: ViewDep) -> HTMLResponse:
     )
     ids = {r["source_id"] for r in obs}
     srcs = [s for s in v.m.sources if s["id"] in ids]
-    return _render(
+    return render(
         request,
         "platform.html",
         **v.ctx(
@@ -213,7 +183,7 @@ def platform(request: Request, name: str, v: ViewDep) -> HTMLResponse:
 @router.get("/defi", response_class=HTMLResponse)
 def defi(request: Request, v: ViewDep) -> HTMLResponse:
     """DeFi borrows by app and by chain."""
-    return _render(
+    return render(
         request,
         "defi.html",
         **v.ctx(
@@ -229,20 +199,20 @@ def double_counting(request: Request, v: ViewDep) -> HTMLResponse:
     """Known overlaps between CeFi books and on-chain borrowing, and the adjusted total."""
     rows = [r for r in v.d.overlap_rows if r["published"] <= v.m.vintage]
     per = [v.m.for_period(p) for p in v.m.periods()]
-    return _render(request, "overlaps.html", **v.ctx(rows=rows, per=per))
+    return render(request, "overlaps.html", **v.ctx(rows=rows, per=per))
 
 
 @router.get("/methodology", response_class=HTMLResponse)
 def methodology(request: Request, v: ViewDep) -> HTMLResponse:
     """How the numbers are made, every source, and every revision."""
-    return _render(request, "methodology.html", **v.ctx(picker=False))
+    return render(request, "methodology.html", **v.ctx(picker=False))
 
 
 @router.get("/downloads", response_class=HTMLResponse)
 def downloads(request: Request) -> HTMLResponse:
     """The dataset tables, the quarterly metrics and the PDF report."""
     names = [*TABLES, "metrics_quarterly"]
-    return _render(request, "downloads.html", names=names)
+    return render(request, "downloads.html", names=names)
 
 
 def download_path(d: Data, filename: str) -> Path:

@@ -1,4 +1,4 @@
-"""Every page in a real browser (Debian Chromium, Playwright): no console errors, charts drawn."""
+"""The pages router: every page in a real browser (Chromium, Playwright), and the downloads."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from lendscope.report.findings import usd
-from tests.app.conftest import SHOTS
-from tests.conftest import bundled_metrics
+from lendscope.core.fmt import usd
+from tests.app.helpers import SHOTS
+from tests.helpers import bundled_metrics
 
 PAGES = {
     "overview": ("/", ["size_by_segment", "total_peak_trough"]),
@@ -108,3 +108,23 @@ def test_error_page_is_html(page):
     resp = page.goto("/?period=2024Q9")
     assert resp.status == 422
     assert "period" in page.locator("#error-message").inner_text()
+
+
+def test_csv_and_parquet_downloads(client):
+    import io
+
+    import pyarrow.parquet as pq
+
+    r = client.get("/downloads/observations.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'attachment; filename="observations.csv"' in r.headers["content-disposition"]
+    assert r.text.splitlines()[0].startswith('"period","segment"')
+    r = client.get("/downloads/metrics_quarterly.parquet")
+    t = pq.read_table(io.BytesIO(r.content))
+    assert t.num_rows == len(bundled_metrics(None).periods())
+
+
+def test_pdf_report_on_demand(client):
+    r = client.get("/downloads/report.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")

@@ -1,0 +1,108 @@
+"""The read-only data the app serves: the dataset loaded once, metrics and chart specs cached.
+
+The app only calls what the CLI calls: :func:`~lendscope.dataset.store.load_tables` and
+:meth:`~lendscope.metrics.MarketMetrics.compute`, plus the report's chart specs. Nothing here
+writes to the database.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from dataclasses import replace
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException
+
+from lendscope.core import settings
+from lendscope.dataset.store import connect_tables, load_tables
+from lendscope.metrics import MarketMetrics
+from lendscope.report.charts import CHARTS, spec
+
+#: Tables whose ``published`` dates are vintages: the metrics change only on these dates.
+VINTAGED = ("observations", "overlaps", "vc_funding", "cited_metrics")
+
+
+class Data:
+    """The dataset loaded once (read-only) and the metrics per vintage, computed on demand."""
+
+    def __init__(self, db: Path | None = None, cache_size: int = 8):
+        self.db = Path(db) if db else settings.db_path()
+        self.tables = load_tables(self.db)
+        self.observations = self.tables["observations"].to_pylist()
+        self.overlap_rows = self.tables["overlaps"].to_pylist()
+        dates: set[date] = set()
+        for name in VINTAGED:
+            dates.update(d for d in self.tables[name].column("published").to_pylist() if d)
+        #: Every date on which some figure became known: metrics change only on these.
+        self.vintages = sorted(dates)
+        #: The CLI's default vintage: the newest ``published`` among observations.
+        self.latest = max(r["published"] for r in self.observations)
+        self._cache: dict[date, MarketMetrics] = {}
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._specs: dict[tuple, dict] = {}
+        self.file_lock = threading.Lock()
+
+    @cached_property
+    def cache_dir(self) -> Path:
+        """Where downloads are generated (created on first use, removed at shutdown)."""
+        return Path(tempfile.mkdtemp(prefix="lendscope-serve-"))
+
+    def effective(self, vintage: date | None) -> date:
+        """The last date on or before ``vintage`` when a figure was published; 404 if none."""
+        v = vintage or self.latest
+        eff = max((d for d in self.vintages if d <= v), default=None)
+        if eff is None:
+            raise HTTPException(
+                404, f"vintage {v}: no figures published by then; earliest is {self.vintages[0]}"
+            )
+        return eff
+
+    def metrics(self, vintage: date | None = None) -> MarketMetrics:
+        """Metrics exactly as ``lendscope metrics --vintage`` computes them (cached)."""
+        eff = self.effective(vintage)
+        with self._lock:
+            m = self._cache.get(eff)
+            if m is None:
+                m = MarketMetrics.compute(connect_tables(self.tables), eff)
+                if len(self._cache) >= self._cache_size:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[eff] = m
+        want = vintage or self.latest
+        # Same figures at every date between two publications: only the label differs.
+        return m if m.vintage == want else replace(m, vintage=want)
+
+    def period(self, m: MarketMetrics, period: str | None) -> str:
+        """``period`` if it has data at this vintage (default: the latest); 404 otherwise."""
+        periods = m.periods()
+        if not periods:
+            raise HTTPException(404, f"no quarter has data at vintage {m.vintage}")
+        if period is None:
+            try:
+                return m.latest_period()
+            except IndexError:  # no quarter has a known total yet
+                return periods[-1]
+        if period not in periods:
+            raise HTTPException(
+                404,
+                f"period {period}: no data at vintage {m.vintage}; "
+                f"quarters with data: {', '.join(periods)}",
+            )
+        return period
+
+    def chart_spec(self, m: MarketMetrics, period: str, name: str) -> dict[str, Any]:
+        """The report's Vega-Lite spec of chart ``name`` for a quarter (cached)."""
+        key = (self.effective(m.vintage), period, name)
+        if key not in self._specs:
+            self._specs[key] = spec(CHARTS[name][1](m, period))
+        return self._specs[key]
+
+    def close(self) -> None:
+        """Remove generated downloads."""
+        if "cache_dir" in self.__dict__:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)

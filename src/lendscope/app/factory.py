@@ -1,0 +1,79 @@
+"""The app factory: FastAPI with every router, the menu, error handlers and middleware.
+
+Every router is included here, explicitly; nothing registers itself on import and nothing
+imports this module back. The app only calls what the CLI calls (see :mod:`lendscope.app.data`);
+nothing it serves writes to the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from lendscope import __version__
+from lendscope.app.data import Data
+from lendscope.app.deps import MAX_BODY
+from lendscope.app.errors import install_error_handlers
+from lendscope.app.middleware import BodyLimit, SecurityHeaders
+from lendscope.app.routers import api, pages, stress
+from lendscope.core import settings
+
+HERE = Path(__file__).parent
+#: The menu on every page: (label, path), each path served by a router included below.
+NAV: list[tuple[str, str]] = [*pages.NAV, *stress.NAV]
+
+
+def create_app(
+    db: Path | None = None,
+    *,
+    token: str | None = None,
+    cors_origins: list[str] | None = None,
+    warm: bool = True,
+) -> FastAPI:
+    """The dashboard and REST API over ``db`` (default: as the CLI; bundled data if absent).
+
+    ``token`` (default ``$LENDSCOPE_API_TOKEN``; ``""`` for none) protects POST endpoints;
+    ``cors_origins`` enables CORS for those origins only (off by default); ``warm`` computes
+    the latest metrics at startup.
+    """
+    data = Data(db)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            data.metrics()
+        yield
+        data.close()
+
+    app = FastAPI(
+        title="lendscope",
+        version=__version__,
+        summary="Crypto lending market metrics from a cited, vintaged dataset (read-only).",
+        docs_url=None,  # Swagger UI and ReDoc load JavaScript from a CDN
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.data = data
+    app.state.token = (token if token is not None else settings.api_token()) or None  # "" = none
+    app.state.nav = NAV
+    install_error_handlers(app)
+    app.include_router(api.router, prefix="/api/v1")
+    app.include_router(stress.api_router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.include_router(stress.page_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodyLimit, max_body=MAX_BODY)
+    app.add_middleware(SecurityHeaders)
+    return app
