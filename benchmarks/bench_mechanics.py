@@ -15,12 +15,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lendscope.mechanics import aave_v3_math as am
-from lendscope.mechanics import aave_v3_vector as aave_vec
-from lendscope.mechanics import morpho_blue as mb
-from lendscope.mechanics.aave_v3 import AaveMarket
-from lendscope.mechanics.aave_v3_params import ReserveParams
-from lendscope.mechanics.maker import Jug, Vat
+from lendscope.mechanics.aave_v3 import math as am
+from lendscope.mechanics.aave_v3 import twin as aave_vec
+from lendscope.mechanics.aave_v3.params import ReserveParams
+from lendscope.mechanics.aave_v3.pool import AaveMarket
+from lendscope.mechanics.maker.dss import Jug, Vat
+from lendscope.mechanics.morpho_blue import market as mb
+from lendscope.mechanics.morpho_blue.math import ORACLE_PRICE_SCALE
 
 RATES = am.RateParams.from_bps(8000, 0, 400, 6000)
 WETH = ReserveParams("WETH", 18, 8000, 8250, 10500, 1000, RATES, 0)
@@ -59,7 +60,7 @@ def morpho_ops(n: int) -> float:
     params = mb.MarketParams("loan", "coll", "oracle", "irm", 86 * 10**16)
     market = mb.Market(10**24, 10**30, 6 * 10**23, 6 * 10**29, 0, 0)
     pos = mb.Position(0, 10**27, 10**21)
-    price = 2000 * mb.ORACLE_PRICE_SCALE
+    price = 2000 * ORACLE_PRICE_SCALE
 
     def op(i: int) -> None:
         mb.accrue_interest(market, 10**9, market.last_update + 12)
@@ -100,7 +101,7 @@ def main() -> None:
     cp, dp = np.full(n, 2000.0), np.ones(n)
     lt = rng.choice([7500.0, 8250.0, 8600.0], n)
     t = time.perf_counter()
-    vec = aave_vec.health_factor(c, cp, d, dp, lt)
+    vec = aave_vec.health_factor_vec(c, cp, d, dp, lt)
     t_vec = time.perf_counter() - t
     lists = [x.tolist() for x in (c, cp, d, dp, lt)]
     t = time.perf_counter()

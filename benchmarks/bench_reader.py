@@ -13,9 +13,9 @@ import time
 import httpx
 
 from lendscope.chain import Caller, RpcClient
-from lendscope.sources.abi import Reader
-from lendscope.sources.devnet import start_devnet
-from lendscope.sources.protocols import adapter
+from lendscope.onchain.abi import Reader
+from lendscope.onchain.devnet import start_devnet
+from lendscope.onchain.protocols import adapter
 
 
 class OnePerRequest(Caller):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lendscope.core.assets import ASSETS
 from lendscope.risk.executors import cascade_mc
 from lendscope.risk.kernels import (
     CascadeBook,
@@ -24,7 +25,6 @@ from lendscope.risk.kernels import (
     var_reference,
 )
 from lendscope.risk.montecarlo import GBMModel, simulate
-from lendscope.risk.scenarios import ASSETS
 
 
 def best(fn: Callable[[], object], reps: int = 3) -> float:

@@ -23,11 +23,13 @@ from eth_utils import function_signature_to_4byte_selector
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from lendscope.mechanics.aave_v3 import AaveMarket, AaveRevert, ReserveState
-from lendscope.mechanics.aave_v3_liquidation import liquidate
-from lendscope.mechanics.aave_v3_math import RateParams
-from lendscope.mechanics.aave_v3_params import EModeCategory, ReserveParams
-from lendscope.mechanics.fixed import UINT256_MAX, MathOverflow
+from lendscope.mechanics.aave_v3.liquidation import liquidate
+from lendscope.mechanics.aave_v3.math import RateParams
+from lendscope.mechanics.aave_v3.params import EModeCategory, ReserveParams
+from lendscope.mechanics.aave_v3.pool import AaveMarket
+from lendscope.mechanics.aave_v3.state import AaveRevert, ReserveState
+from lendscope.mechanics.errors import MathOverflow
+from lendscope.mechanics.intmath import UINT256_MAX
 from tests.evm import aave
 
 REVERTS: collections.Counter = collections.Counter()  # (step kind, model reason) -> count

@@ -15,17 +15,19 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from lendscope.mechanics.morpho_blue import (
-    ORACLE_PRICE_SCALE,
-    WAD,
+from lendscope.mechanics.intmath import WAD
+from lendscope.mechanics.morpho_blue.blue import MorphoBlue
+from lendscope.mechanics.morpho_blue.market import (
     Market,
     MarketParams,
-    MorphoBlue,
-    MorphoRevert,
     Position,
     is_healthy,
     max_borrow,
     seizable_collateral,
+)
+from lendscope.mechanics.morpho_blue.math import (
+    ORACLE_PRICE_SCALE,
+    MorphoRevert,
     to_assets_down,
     to_assets_up,
     to_shares_down,

@@ -11,9 +11,8 @@ import json
 import random
 import subprocess
 
-from lendscope.mechanics.fixed import WAD
-from lendscope.mechanics.morpho_blue import liquidation_incentive_factor
-from lendscope.mechanics.morpho_irm import (
+from lendscope.mechanics.intmath import WAD
+from lendscope.mechanics.morpho_blue.irm import (
     INITIAL_RATE_AT_TARGET,
     LN_WEI_INT,
     MAX_RATE_AT_TARGET,
@@ -23,6 +22,7 @@ from lendscope.mechanics.morpho_irm import (
     borrow_rate_from_utilization,
     w_exp,
 )
+from lendscope.mechanics.morpho_blue.math import liquidation_incentive_factor
 from tests.evm.harness import EVM_DIR
 
 

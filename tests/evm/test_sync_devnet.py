@@ -20,12 +20,12 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as sel
 
 from lendscope.chain import ChainError, RpcClient
-from lendscope.mechanics import aave_v3_math as am
-from lendscope.mechanics.fixed import ray_mul
+from lendscope.mechanics.aave_v3 import math as am
+from lendscope.mechanics.intmath import ray_mul
 from lendscope.mechanics.morpho_blue import to_assets_up
-from lendscope.sources.devnet import start_devnet, write_registry
-from lendscope.sources.evm import Anvil
-from lendscope.sources.sync import SyncRequest, run_sync
+from lendscope.onchain.devnet import start_devnet, write_registry
+from lendscope.onchain.evm import Anvil
+from lendscope.onchain.sync import SyncRequest, run_sync
 from tests.chain.faults import Fault, FaultProxy
 
 

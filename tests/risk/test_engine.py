@@ -8,18 +8,19 @@ import math
 import numpy as np
 import pytest
 
+from lendscope.core.assets import ASSETS
 from lendscope.risk.books import parse_book, parse_funding_yaml
 from lendscope.risk.engine import (
     EngineParams,
     Positions,
     repay_to_restore_hf,
-    run_var,
     toxic_ltv,
 )
 from lendscope.risk.montecarlo import first_passage_probability
 from lendscope.risk.results import stress_summary, to_json
-from lendscope.risk.scenarios import ASSETS, scenario_from_dict
+from lendscope.risk.scenarios import scenario_from_dict
 from lendscope.risk.synth import synth_book
+from lendscope.risk.var import run_var
 
 NO_FEE = EngineParams(aave_protocol_fee=0.0)
 POS = (

@@ -11,10 +11,11 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from lendscope.mechanics import compound_v3 as comet
-from lendscope.mechanics import morpho_irm
-from lendscope.mechanics.aave_v3_math import RateParams, interest_rates_v36
-from lendscope.mechanics.fixed import PERCENTAGE_FACTOR, RAY, WAD
+from lendscope.mechanics.aave_v3.math import RateParams, interest_rates_v36
+from lendscope.mechanics.compound_v3.comet import Comet
+from lendscope.mechanics.compound_v3.config import CometConfig
+from lendscope.mechanics.intmath import PERCENTAGE_FACTOR, RAY, WAD
+from lendscope.mechanics.morpho_blue import irm as morpho_irm
 
 SECONDS_PER_YEAR = 365 * 86400
 MODELS = ("aave-v3", "compound-v3", "morpho-adaptive")
@@ -134,7 +135,7 @@ def compound_v3(
                     ("borrow_slope_high", borrow_slope_high)):  # fmt: skip
         _check(name, v, 0.0)
     _check("utilization", utilization, 0.0, 1.0)
-    cfg = comet.CometConfig(
+    cfg = CometConfig(
         supply_kink=_wad(kink),
         supply_per_year_interest_rate_slope_low=_wad(supply_slope_low),
         supply_per_year_interest_rate_slope_high=_wad(supply_slope_high),
@@ -145,7 +146,7 @@ def compound_v3(
         borrow_per_year_interest_rate_base=_wad(borrow_base),
         store_front_price_factor=_wad(0.5),
     )
-    market = comet.Comet(cfg)
+    market = Comet(cfg)
     u = _wad(utilization)
     per_s_b, per_s_s = market.get_borrow_rate(u), market.get_supply_rate(u)
     return Rates(utilization, per_s_b * SECONDS_PER_YEAR / WAD, per_s_s * SECONDS_PER_YEAR / WAD)

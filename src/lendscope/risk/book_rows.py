@@ -9,8 +9,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from lendscope.core.assets import ASSETS
 from lendscope.risk.book_types import DEFAULT_PRICES, BookError
-from lendscope.risk.scenarios import ASSETS
 
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 

@@ -11,7 +11,7 @@ on-chain positions (``owner`` = lender) are liquidated on-chain and their losses
 
 Bad debt follows Risk DAO: Σ over accounts (platform, owner) of max(0, debt - collateral),
 unweighted, plus CeFi credit losses. Values are USD; books carry USD at the scenario's start prices.
-Monte Carlo VaR lives in :mod:`lendscope.risk.var` (re-exported here).
+Monte Carlo VaR lives in :mod:`lendscope.risk.var`.
 """
 
 from __future__ import annotations
@@ -21,46 +21,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lendscope.mechanics import aave_v3_vector as aave
-from lendscope.mechanics.compound_v3_math import FACTOR_SCALE
-from lendscope.mechanics.compound_v3_vector import absorb_vec, liquidatable_vec
-from lendscope.mechanics.fixed import WAD
-from lendscope.mechanics.maker import unsafe_vec
-from lendscope.mechanics.maker_clip import expected_auction_proceeds_vec
-from lendscope.mechanics.morpho_blue_vector import full_liquidation_np
+from lendscope.core.assets import ASSETS
+from lendscope.mechanics import aave_v3 as aave
+from lendscope.mechanics.compound_v3 import FACTOR_SCALE, absorb_vec, liquidatable_vec
+from lendscope.mechanics.intmath import WAD
+from lendscope.mechanics.maker import expected_auction_proceeds_vec, unsafe_vec
+from lendscope.mechanics.morpho_blue import full_liquidation_vec
 from lendscope.risk.book_types import SEGMENTS, Book
 from lendscope.risk.engine_cefi import CefiBook, CefiParams
-from lendscope.risk.scenarios import ASSETS, Scenario
-from lendscope.risk.var import (
-    HORIZONS,
-    LOAD,
-    VAR_BLOCK,
-    VOL,
-    FlatBook,
-    flat_book,
-    market_model,
-    run_var,
-)
-
-#: Public names, including the Monte Carlo VaR re-exported from :mod:`.var`.
-__all__ = [
-    "HORIZONS",
-    "LOAD",
-    "PROTOCOL_CODE",
-    "VAR_BLOCK",
-    "VOL",
-    "EngineParams",
-    "FlatBook",
-    "Positions",
-    "StressRun",
-    "flat_book",
-    "impact",
-    "market_model",
-    "repay_to_restore_hf",
-    "run_stress",
-    "run_var",
-    "toxic_ltv",
-]
+from lendscope.risk.scenarios import Scenario
 
 PROTOCOL_CODE = {"aave_v3": 0, "morpho_blue": 1, "compound_v3": 2, "maker": 3}
 
@@ -135,10 +104,10 @@ class Positions:
         return sold
 
     def _aave(self, m, c, d, pc, pd, prm):
-        hf = aave.health_factor(c, pc, d, pd, self.lt[m] * 1e4)
-        cap = aave.liquidatable_debt(prm.aave_version, hf, c, pc, d, pd)
+        hf = aave.health_factor_vec(c, pc, d, pd, self.lt[m] * 1e4)
+        cap = aave.liquidatable_debt_vec(prm.aave_version, hf, c, pc, d, pd)
         b_bps, fee_bps = (1 + self.bonus[m]) * 1e4, prm.aave_protocol_fee * 1e4
-        to_liq, rep, fee = aave.seized_collateral(cap, c, pc, pd, b_bps, fee_bps)
+        to_liq, rep, fee = aave.seized_collateral_vec(cap, c, pc, pd, b_bps, fee_bps)
         seized = np.where(cap > 0, to_liq + fee, 0.0)
         # Exhausted collateral: the rest stays as debt with no collateral (v3.3 deficit).
         self.c[m] = np.where(seized >= c, 0.0, c - seized)
@@ -150,7 +119,7 @@ class Positions:
         for lt in np.unique(self.lt[m]):
             k = self.lt[m] == lt
             # Shares = assets: total_borrow_assets + 1 = total_borrow_shares + 1e6.
-            s, r, _bad = full_liquidation_np(
+            s, r, _bad = full_liquidation_vec(
                 c[k], d[k], 10**6 - 1, 0, pc[k] / pd[k] * 1e36, round(lt * WAD)
             )
             sold[k], rep[k] = s, r

@@ -22,9 +22,9 @@ import datetime as dt
 
 import numpy as np
 
-from lendscope.mechanics.cefi import liquidation_vec, partial_sale_vec, top_up_vec
+from lendscope.core.assets import ASSETS
+from lendscope.mechanics.offchain import liquidation_vec, partial_sale_vec, top_up_vec
 from lendscope.risk.book_types import Book
-from lendscope.risk.scenarios import ASSETS
 
 OPEN_TERM = 10**9  # maturity day of open-term loans
 _BTC, _ETH = ASSETS.index("BTC"), ASSETS.index("ETH")

@@ -23,16 +23,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-#: The one list of assets the engine knows; kernels index prices by position in this tuple.
-ASSETS: tuple[str, ...] = (
-    "BTC", "ETH", "stETH", "wstETH", "WBTC", "USDC", "USDT", "DAI",
-    "UST", "LUNA", "GBTC", "SOL", "miner_collateral", "alt",
-)  # fmt: skip
-#: What a depeg is measured against (None = the US dollar).
-PEGS: dict[str, str | None] = {
-    "stETH": "ETH", "wstETH": "ETH", "WBTC": "BTC", "GBTC": "BTC",
-    "USDC": None, "USDT": None, "DAI": None, "UST": None,
-}  # fmt: skip
+from lendscope.core.assets import ASSETS, PEGS
+
 #: Price multiplier used for "to zero": prices must stay > 0 for log-space maths.
 ZERO_FLOOR = 1e-6
 BUILTIN_DIR = Path(__file__).with_suffix("")  # risk/scenarios/ beside this module

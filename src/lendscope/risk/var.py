@@ -12,11 +12,11 @@ import dataclasses
 
 import numpy as np
 
+from lendscope.core.assets import ASSETS
 from lendscope.risk.book_types import SEGMENTS, Book
 from lendscope.risk.executors import get_executor
 from lendscope.risk.kernels import evar99, expected_tail, lar95, var95, var_kernel
 from lendscope.risk.montecarlo import GBMModel, block_seeds, simulate_block
-from lendscope.risk.scenarios import ASSETS
 
 #: Annualised volatility per asset (order-of-magnitude assumptions, 2023-25 realised).
 VOL = {
