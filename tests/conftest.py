@@ -13,7 +13,8 @@ def _isolated_db(tmp_path, monkeypatch):
     monkeypatch.setenv("LENDSCOPE_DB", str(tmp_path / "lendscope.duckdb"))
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
-    """The backend a metric test runs on."""
+    """The backend a metric test runs on; session-scoped, so module fixtures can take it and
+    pytest runs every test of one backend together (one SparkSession, started once)."""
     return request.param

@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 
 from lendscope.dataset.schema import TABLES
-from lendscope.dataset.store import to_arrow
-from tests.conftest import metrics_of
+from lendscope.dataset.store import connect_tables, to_arrow
+from lendscope.metrics import MarketMetrics
+from lendscope.metrics.queries import metric_queries
+from tests.helpers import metrics_of
 
 A, B = date(2020, 1, 10), date(2020, 6, 1)
 OBS = [
@@ -104,10 +106,10 @@ def tables() -> dict:
     return {n: to_arrow(t, rows.get(n, [])) for n, t in TABLES.items()}
 
 
-@pytest.fixture(scope="module", params=["duckdb", pytest.param("pyspark", marks=pytest.mark.spark)])
-def ms(request):
+@pytest.fixture(scope="module")
+def ms(backend):
     t = tables()
-    return {"A": metrics_of(t, request.param, A), "B": metrics_of(t, request.param, B)}
+    return {"A": metrics_of(t, backend, A), "B": metrics_of(t, backend, B)}
 
 
 def approx(v):
@@ -196,3 +198,17 @@ def test_vintages(ms):
     assert revised == {("2019Q1", "cefi"), ("2019Q3", "total")}
     # The earlier vintage is unchanged by the later rows.
     assert ms["A"].for_period("2019Q1")["cefi_usd"] == 100
+
+
+@pytest.mark.parametrize("vintage", [A, B])
+def test_compiled_queries_equal_the_ibis_expressions(backend, vintage):
+    con = connect_tables(tables(), backend)
+    compiled = MarketMetrics.compute(con, vintage)
+    assert compiled == MarketMetrics.compute(con, vintage, compiled=False)
+
+
+def test_queries_are_compiled_once_with_the_vintage_bound(backend):
+    queries = metric_queries(connect_tables(tables(), backend))
+    assert metric_queries(connect_tables(tables(), backend)) is queries  # same table schemas
+    assert {q.backend for q in queries.values()} == {backend}
+    assert all(q.params == {"vintage"} for k, q in queries.items() if k != "sources")

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from lendscope.report.build import reconciliation
-from tests.conftest import BACKENDS, bundled_metrics
+from tests.helpers import bundled_metrics
 
 APRIL = date(2025, 4, 14)
 
@@ -21,14 +21,14 @@ def ratio_bounds(a: float, b: float, half: float = 0.05e9) -> tuple[float, float
     return (a - half) / (b + half), (a + half) / (b - half)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def april(request):
-    return bundled_metrics(APRIL, request.param)
+@pytest.fixture(scope="module")
+def april(backend):
+    return bundled_metrics(APRIL, backend)
 
 
 @pytest.fixture(scope="module")
-def latest():
-    return bundled_metrics(None)
+def latest(backend):
+    return bundled_metrics(None, backend)
 
 
 def test_april_2025_headline_figures(april):
@@ -101,7 +101,7 @@ def test_reconciliation_covers_every_cited_ratio(april):
         assert abs(r["diff"]) < 0.025, r  # rounding of published inputs only
 
 
-def test_latest_vintage_carries_later_quarters_and_revisions(latest):
+def test_latest_vintage_carries_later_quarters_and_revisions(latest, backend):
     assert latest.vintage >= date(2025, 11, 19)
     assert {"2025Q1", "2025Q2", "2025Q3"} <= set(latest.periods())
     q3 = latest.for_period("2025Q3")
@@ -118,7 +118,7 @@ def test_latest_vintage_carries_later_quarters_and_revisions(latest):
     assert latest.for_period("2024Q4")["total_usd"] == pytest.approx(41.08e9)
     revised = {(r["period"], r["segment"]) for r in latest.revisions}
     assert {("2021Q4", "total"), ("2024Q4", "cefi"), ("2023Q1", "cefi")} <= revised
-    v2 = bundled_metrics(date(2025, 6, 4))
+    v2 = bundled_metrics(date(2025, 6, 4), backend)
     assert v2.for_period("2025Q1")["series"]["total"]["qoq_change"] == pytest.approx(
         -0.0488, abs=0.0005
     )

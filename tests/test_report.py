@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from lendscope.report.build import build_report
 from lendscope.report.charts import CHARTS
 from lendscope.report.findings import findings
-from tests.conftest import ARTIFACTS, bundled_metrics
+from tests.helpers import ARTIFACTS, bundled_metrics
 
 
 def digest(path):
@@ -20,13 +20,15 @@ def digest(path):
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    m = bundled_metrics(date(2025, 4, 14))
+def report(backend, tmp_path_factory):
+    # Building the report (charts, HTML, PDF) takes seconds: the tests using it are `slow`.
+    m = bundled_metrics(date(2025, 4, 14), backend)
     out = tmp_path_factory.mktemp("report")
     build_report(m, out)
     return m, out
 
 
+@pytest.mark.slow
 def test_files(report):
     _, out = report
     assert (out / "report.html").stat().st_size > 10_000
@@ -38,6 +40,7 @@ def test_files(report):
     assert "<script" not in html
 
 
+@pytest.mark.slow
 def test_same_data_same_bytes(report, tmp_path):
     m, out = report
     build_report(m, tmp_path)
@@ -45,6 +48,7 @@ def test_same_data_same_bytes(report, tmp_path):
         assert digest(out / f) == digest(tmp_path / f), f
 
 
+@pytest.mark.slow
 def test_pdf_text(report):
     _m, out = report
     text = " ".join(p.extract_text() for p in PdfReader(out / "report.pdf").pages)
@@ -59,17 +63,18 @@ def test_pdf_text(report):
     (ARTIFACTS / "report-2025-04-14.pdf").write_bytes((out / "report.pdf").read_bytes())
 
 
-def test_findings_follow_the_data():
-    m = bundled_metrics(None)
+def test_findings_follow_the_data(backend):
+    m = bundled_metrics(None, backend)
     f = " ".join(findings(m, "2025Q3"))
     assert "$73.6B" in f and "new all-time high" in f
     assert "6.1% above the Q4 2021 peak of $69.4B" in f
     assert "Researchers revise history" in f
-    f4 = " ".join(findings(bundled_metrics(date(2025, 4, 14)), "2024Q4"))
+    f4 = " ".join(findings(bundled_metrics(date(2025, 4, 14), backend), "2024Q4"))
     assert "18% above their Q4 2021 high of $16.2B" in f4
     assert "961% from their Q4 2022 low of $1.8B" in f4
 
 
+@pytest.mark.slow
 def test_unknown_period_is_rejected(report, tmp_path):
     m, _ = report
     with pytest.raises(ValueError, match="no data for 2030Q1"):

@@ -72,6 +72,6 @@ def export_all(db: Path | None, m: MarketMetrics, out: Path, fmt: str) -> list[P
 def source_counts(db: Path | None) -> list[dict[str, Any]]:
     """Every source with how many figures (rows of any table) cite it, ordered by id."""
     from lendscope.dataset.store import connect
-    from lendscope.metrics.summary import source_usage
+    from lendscope.metrics.queries import source_usage
 
     return source_usage(connect(db)).order_by("id").to_pyarrow().to_pylist()

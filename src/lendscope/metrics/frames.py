@@ -20,11 +20,20 @@ def period_idx(period: ir.StringValue) -> ir.IntegerValue:
     return period.substr(0, 4).cast("int64") * 4 + period.substr(5, 1).cast("int64") - 1
 
 
-def as_of(t: ir.Table, key: list[str], vintage: date) -> ir.Table:
+#: A vintage: a date, or a date ``ibis.param`` bound when the query runs.
+Vintage = date | ir.DateScalar
+
+
+def vintage_value(vintage: Vintage) -> ir.DateScalar:
+    """``vintage`` as an Ibis date scalar (a parameter stays a parameter)."""
+    return vintage if isinstance(vintage, ir.Value) else ibis.literal(vintage)
+
+
+def as_of(t: ir.Table, key: list[str], vintage: Vintage) -> ir.Table:
     """Latest row per ``key`` published on or before ``vintage``; withdrawn rows drop out."""
     w = ibis.window(group_by=[t[k] for k in key], order_by=[ibis.desc(t.published)])
     latest = (
-        t.filter(t.published <= ibis.literal(vintage))
+        t.filter(t.published <= vintage_value(vintage))
         .mutate(_rn=ibis.row_number().over(w))
         .filter(lambda x: x._rn == 0)
         .drop("_rn")
@@ -34,7 +43,7 @@ def as_of(t: ir.Table, key: list[str], vintage: date) -> ir.Table:
     return latest
 
 
-def observations_as_of(obs: ir.Table, vintage: date) -> ir.Table:
+def observations_as_of(obs: ir.Table, vintage: Vintage) -> ir.Table:
     """Observations known at ``vintage`` (one row per period/segment/platform/chain/metric)."""
     return as_of(obs, ["period", "segment", "platform", "chain", "metric"], vintage)
 
@@ -128,13 +137,13 @@ def series_long(q: ir.Table) -> ir.Table:
     return out.filter(out.value_usd.notnull())
 
 
-def overlaps_by_period(overlaps: ir.Table, vintage: date) -> ir.Table:
+def overlaps_by_period(overlaps: ir.Table, vintage: Vintage) -> ir.Table:
     """Known double counting per period at ``vintage``."""
     o = as_of(overlaps, ["period", "lender", "via_platform"], vintage)
     return o.group_by("period").aggregate(overlap_usd=o.amount_usd.sum())
 
 
-def vc_as_of(vc: ir.Table, vintage: date) -> ir.Table:
+def vc_as_of(vc: ir.Table, vintage: Vintage) -> ir.Table:
     """The VC funding series at ``vintage``."""
     v = as_of(vc, ["period"], vintage)
     return v.select(

@@ -6,22 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
-
 from lendscope.dataset.schema import period_from_index, period_index
-from lendscope.metrics.concentration import hhi, platform_shares, top_n
-from lendscope.metrics.cycles import changes, cycles
-from lendscope.metrics.frames import (
-    SERIES,
-    as_of,
-    chain_values,
-    observations_as_of,
-    overlaps_by_period,
-    quarterly,
-    series_long,
-    vc_as_of,
-)
+from lendscope.metrics.frames import SERIES
+from lendscope.metrics.queries import VINTAGE, metric_expressions, metric_queries
 
 Rec = dict[str, Any]
 
@@ -36,55 +23,10 @@ def frac(v: float | None) -> float | None:
     return None if v is None else round(float(v), 12)
 
 
-def _rows(expr: ir.Table, order: list[str]) -> list[Rec]:
-    return expr.order_by(order).to_pyarrow().to_pylist()
-
-
 def latest_vintage(con) -> date:
     """The newest ``published`` date among observations."""
     v = con.table("observations").published.max().execute()
     return v.date() if hasattr(v, "date") and callable(v.date) else v
-
-
-def revisions(obs: ir.Table, vintage: date) -> ir.Table:
-    """Segment totals and aggregates whose value changed between vintages, up to ``vintage``."""
-    t = obs.filter(
-        (obs.published <= ibis.literal(vintage)) & (obs.platform == "") & (obs.chain == "")
-    )
-    w = ibis.window(group_by=["period", "segment"], order_by="published")
-    t = t.mutate(
-        prev_usd=t.value_usd.lag().over(w),
-        prev_published=t.published.lag().over(w),
-        prev_method=t.method.lag().over(w),
-    )
-    return t.filter(
-        t.prev_published.notnull()
-        & ((t.value_usd != t.prev_usd) | t.value_usd.isnull() != t.prev_usd.isnull())
-    ).select(
-        "period",
-        "segment",
-        "prev_usd",
-        "prev_published",
-        "value_usd",
-        "published",
-        "method",
-        "source_id",
-        "note",
-    )
-
-
-def source_usage(con) -> ir.Table:
-    """Every source with the number of figures (rows of any table, any vintage) it backs."""
-    refs = None
-    for name in ("observations", "overlaps", "vc_funding", "cited_metrics", "context"):
-        t = con.table(name).select("source_id")
-        refs = t if refs is None else refs.union(t, distinct=False)
-    counts = refs.group_by("source_id").aggregate(figures=refs.count())
-    src = con.table("sources")
-    j = src.left_join(counts, src.id == counts.source_id)
-    return j.select(
-        "id", "title", "publisher", "url", "published", "kind", figures=ibis.coalesce(j.figures, 0)
-    )
 
 
 @dataclass
@@ -105,10 +47,23 @@ class MarketMetrics:
     sources: list[Rec] = field(default_factory=list)
 
     @classmethod
-    def compute(cls, con, vintage: date | None = None) -> MarketMetrics:
-        """Run every metric expression on the connection's backend."""
+    def compute(cls, con, vintage: date | None = None, *, compiled: bool = True) -> MarketMetrics:
+        """Run every metric query on the connection's backend (DuckDB or PySpark).
+
+        The queries are compiled once per backend and table schemas, and the vintage is bound
+        at each run (see :func:`metric_queries`). ``compiled=False`` runs the same Ibis
+        expressions through Ibis instead, compiled afresh with the vintage as a literal: the
+        reference the compiled queries are tested against.
+        """
         vintage = vintage or latest_vintage(con)
-        return cls(vintage=vintage, **_run(con, vintage))
+        if compiled:
+            runs = {k: q.run(con, {VINTAGE: vintage}) for k, q in metric_queries(con).items()}
+        else:
+            runs = {
+                k: e.order_by(o).to_pyarrow(params={VINTAGE: vintage})
+                for k, (e, o) in metric_expressions(con, VINTAGE).items()
+            }
+        return cls(vintage=vintage, **{k: t.to_pylist() for k, t in runs.items()})
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -229,70 +184,3 @@ class MarketMetrics:
             "platforms": {s: self.platforms(period, s) for s in ("cefi", "defi", "cdp")},
             "series": {s: self.series_summary(s, period) for s in SERIES},
         }
-
-
-def _expressions(con, vintage: date) -> dict[str, tuple[ir.Table, list[str]]]:
-    """Every metric table as (Ibis expression, sort order), at ``vintage``."""
-    obs = observations_as_of(con.table("observations"), vintage)
-    q = quarterly(obs)
-    long = series_long(q)
-    cyc = cycles(long)
-    chg = changes(long).select(
-        c_series="series", c_pidx="pidx", qoq_change="qoq_change", yoy_change="yoy_change"
-    )
-    ser = cyc.left_join(chg, (cyc.series == chg.c_series) & (cyc.pidx == chg.c_pidx)).drop(
-        "c_series", "c_pidx"
-    )
-    sh = platform_shares(obs)
-    return {
-        "quarterly": (q, ["pidx"]),
-        "series": (ser, ["series", "pidx"]),
-        "shares": (sh, ["period", "segment", "rank", "platform"]),
-        "top3": (top_n(sh, 3), ["period", "segment"]),
-        "hhi": (hhi(sh), ["period", "segment"]),
-        "overlaps": (overlaps_by_period(con.table("overlaps"), vintage), ["period"]),
-        "vc": (vc_as_of(con.table("vc_funding"), vintage), ["pidx"]),
-        "revisions": (
-            revisions(con.table("observations"), vintage),
-            ["period", "segment", "published"],
-        ),
-        "chain_rows": (chain_values(obs), ["period", "segment", "chain"]),
-        "cited": (
-            as_of(con.table("cited_metrics"), ["period", "scope", "metric"], vintage),
-            ["period", "scope", "metric"],
-        ),
-        "sources": (source_usage(con), ["id"]),
-    }
-
-
-#: Compiled SQL per table schemas, with the vintage as a placeholder: compiling the Ibis
-#: expressions costs ~10x running them, and only the vintage changes between runs.
-_SQL: dict[tuple, dict[str, str]] = {}
-_SENTINEL = date(1111, 11, 11)
-_SENTINEL_SQL = "MAKE_DATE(1111, 11, 11)"
-
-
-def _schema_key(con) -> tuple:
-    return tuple(
-        (n, tuple((c, str(t)) for c, t in con.table(n).schema().items()))
-        for n in sorted(con.list_tables())
-    )
-
-
-def _run(con, vintage: date) -> dict[str, list[Rec]]:
-    """Execute every metric expression; on DuckDB, reuse SQL compiled for the same schemas."""
-    if con.name != "duckdb":
-        return {k: _rows(e, o) for k, (e, o) in _expressions(con, vintage).items()}
-    key = _schema_key(con)
-    sqls = _SQL.get(key)
-    if sqls is None:
-        sqls = {}
-        for k, (e, o) in _expressions(con, _SENTINEL).items():
-            sql = con.compile(e.order_by(o))
-            if _SENTINEL_SQL not in sql and k not in ("sources",):
-                return {k: _rows(e, o) for k, (e, o) in _expressions(con, vintage).items()}
-            sqls[k] = sql
-        _SQL[key] = sqls
-    lit = f"MAKE_DATE({vintage.year}, {vintage.month}, {vintage.day})"
-    return {k: con.raw_sql(sql.replace(_SENTINEL_SQL, lit)).arrow().read_all().to_pylist()
-            for k, sql in sqls.items()}  # fmt: skip
