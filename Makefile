@@ -15,14 +15,16 @@ $(UV):
 
 report: $(UV)
 	scripts/system-deps.sh report
-	$(UV) sync --frozen --no-dev
+	$(UV) sync --frozen --no-dev --compile-bytecode
+	.venv/bin/python -m compileall -q src
 	.venv/bin/lendscope build --db out/lendscope.duckdb
 	.venv/bin/lendscope report --db out/lendscope.duckdb --out out
 
 test: $(UV)
 	scripts/system-deps.sh test
 	cd evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-	$(UV) sync --frozen --extra spark --group dev
+	$(UV) sync --frozen --extra spark --group dev --compile-bytecode
+	.venv/bin/python -m compileall -q src
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/lint-imports --no-cache --no-logo
 	LENDSCOPE_REQUIRE_BROWSER=1 .venv/bin/python -m pytest -p no:cacheprovider
@@ -34,6 +36,7 @@ lint: $(UV)
 
 bench: $(UV)
 	$(UV) sync --frozen --group dev
+	.venv/bin/python benchmarks/bench_startup.py
 	.venv/bin/python benchmarks/bench_report.py
 	.venv/bin/python benchmarks/bench_mechanics.py
 	.venv/bin/python benchmarks/bench_risk.py --quick

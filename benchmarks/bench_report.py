@@ -19,7 +19,7 @@ COLD = """
 import time, tempfile
 t0 = time.perf_counter()
 from lendscope.dataset.store import connect
-from lendscope.metrics import MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.build import build_report
 m = MarketMetrics.compute(connect())
 build_report(m, tempfile.mkdtemp())
@@ -44,7 +44,7 @@ def main() -> None:
     from weasyprint import HTML
 
     from lendscope.dataset.store import connect
-    from lendscope.metrics import MarketMetrics
+    from lendscope.metrics.summary import MarketMetrics
     from lendscope.report.build import build_report
     from lendscope.report.charts import CHARTS, render_all
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lendscope.dataset.store import connect, connect_tables
-from lendscope.metrics import MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 
 #: Every backend the metric suite runs on: DuckDB always, PySpark under the ``spark`` marker.
 BACKENDS = ["duckdb", pytest.param("pyspark", marks=pytest.mark.spark)]

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from lendscope.dataset.schema import SERIES
 from lendscope.dataset.store import load_tables
-from lendscope.metrics import SERIES, MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 
 FLAT_KEYS = (
     "period",

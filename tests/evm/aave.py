@@ -30,6 +30,7 @@ RATE_BPS = (8000, 0, 400, 6000)  # optimalUsageRatio, base, slope1, slope2
 EMODE = (1, 9000, 9300, 10200)  # category id, ltv, lt, bonus; USDC only
 ASSETS = (("WETH", 18, 2000 * 10**8), ("USDC", 6, 10**8))
 
+
 @cache
 def core_artifacts() -> dict[str, dict]:
     """Name -> hardhat artifact of every contract in ``@aave/core-v3`` (first by path order)."""

@@ -259,7 +259,7 @@ def test_sync_cli_and_build_keep_onchain_rows(net, tmp_path):
     obs = load_tables(db)["observations"].to_pylist()
     assert sum(o["method"] == "onchain" for o in obs) == 2
     from lendscope.dataset.store import connect
-    from lendscope.metrics import MarketMetrics
+    from lendscope.metrics.summary import MarketMetrics
     from lendscope.report.build import onchain_note
 
     note = onchain_note(MarketMetrics.compute(connect(db)))

@@ -20,7 +20,7 @@ from fastapi import HTTPException
 
 from lendscope.core import settings
 from lendscope.dataset.store import connect_tables, load_tables
-from lendscope.metrics import MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.charts import CHARTS, spec
 
 #: Tables whose ``published`` dates are vintages: the metrics change only on these dates.

@@ -74,12 +74,23 @@ def _fail(e: DatasetError) -> None:
 
 
 def _metrics(db: Path | None, vintage: str | None, backend: Backend = Backend.duckdb):
+    """Metrics at a vintage: on DuckDB from the shipped SQL when the tables match it (no Ibis)."""
+    when = _date(vintage, "--vintage")
+    if backend is Backend.duckdb:
+        from lendscope.metrics import precompiled
+
+        try:
+            m = precompiled.compute(db, when)
+        except DatasetError as e:
+            _fail(e)
+        if m is not None:
+            return m
     from lendscope.dataset.store import connect
-    from lendscope.metrics import MarketMetrics
+    from lendscope.metrics.summary import MarketMetrics
 
     try:
         con = connect(db, backend.value)
     except DatasetError as e:
         _fail(e)
     with err.status(f"computing metrics on {backend.value}"):
-        return MarketMetrics.compute(con, _date(vintage, "--vintage"))
+        return MarketMetrics.compute(con, when)

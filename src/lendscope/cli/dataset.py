@@ -67,8 +67,7 @@ def metrics(
     db: DbOpt = None,
 ) -> None:
     """Market size, shares, concentration and cycle metrics of one quarter."""
-    from lendscope.dataset.schema import PERIOD_RE
-    from lendscope.metrics import SERIES
+    from lendscope.dataset.schema import PERIOD_RE, SERIES
 
     for name, val in (("--period", period), ("--since", since)):
         if val is not None and not PERIOD_RE.match(val):

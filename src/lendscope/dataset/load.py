@@ -15,6 +15,11 @@ import yaml
 
 from lendscope.dataset.schema import PERIOD_RE, TABLES, USER_TABLES, Table
 
+#: ``origin`` of bundled rows, and of rows written by ``lendscope sync`` (machine-read, kept
+#: across builds as they are).
+BUNDLED = "bundled"
+ONCHAIN = "onchain"
+
 Row = dict[str, Any]
 
 
@@ -272,4 +277,18 @@ def bundled_files() -> list[TableFile]:
         if problems:
             raise DatasetError(problems)
         out.append(TableFile(f"lendscope/data/{name}.csv", TABLES[name], rows))
+    return out
+
+
+def merge(files: list[TableFile]) -> dict[str, list[Row]]:
+    """Rows per table with exact repeats (same file loaded twice, or bundled rows) dropped."""
+    out: dict[str, list[Row]] = {name: [] for name in TABLES}
+    seen: dict[str, set] = {name: set() for name in TABLES}
+    for f in files:
+        names = f.table.names
+        for r in f.rows:
+            k = tuple(r.get(c) for c in names)
+            if k not in seen[f.table.name]:
+                seen[f.table.name].add(k)
+                out[f.table.name].append(r)
     return out

@@ -18,6 +18,8 @@ LAST_YEAR_AHEAD = 1
 
 SEGMENTS = ("cefi", "defi", "cdp")
 AGGREGATES = ("total", "total_ex_cdp")
+#: The quarterly series the metrics follow: the aggregates, then each segment.
+SERIES = (*AGGREGATES, *SEGMENTS)
 ALL_SCOPES = SEGMENTS + AGGREGATES
 METRIC_BY_SCOPE = {
     "cefi": "outstanding_loans_usd",

@@ -12,13 +12,18 @@ import ibis
 import pyarrow as pa
 
 from lendscope.core import settings
-from lendscope.dataset.load import DatasetError, Row, TableFile, bundled_files
+from lendscope.dataset.load import (
+    BUNDLED,
+    ONCHAIN,
+    DatasetError,
+    Row,
+    TableFile,
+    bundled_files,
+    merge,
+)
 from lendscope.dataset.schema import TABLES, Table
 from lendscope.dataset.validate import check_files
 
-BUNDLED = "bundled"
-#: ``origin`` of rows written by ``lendscope sync``: machine-read, kept across builds as they are.
-ONCHAIN = "onchain"
 _ARROW = {
     "str": pa.string(),
     "float": pa.float64(),
@@ -92,20 +97,6 @@ def collect(add: list[str | Path], db: Path | None) -> list[TableFile]:
         for r in f.rows:
             r["_origin"] = str(Path(f.path).resolve())
     return files + new
-
-
-def merge(files: list[TableFile]) -> dict[str, list[Row]]:
-    """Rows per table with exact repeats (same file loaded twice, or bundled rows) dropped."""
-    out: dict[str, list[Row]] = {name: [] for name in TABLES}
-    seen: dict[str, set] = {name: set() for name in TABLES}
-    for f in files:
-        names = f.table.names
-        for r in f.rows:
-            k = tuple(r.get(c) for c in names)
-            if k not in seen[f.table.name]:
-                seen[f.table.name].add(k)
-                out[f.table.name].append(r)
-    return out
 
 
 def build(add: list[str | Path] = (), db: Path | None = None) -> BuildResult:

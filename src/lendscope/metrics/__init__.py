@@ -1,6 +1,7 @@
-"""Market metrics as Ibis expressions: size, shares, concentration, cycles, overlaps."""
+"""Market metrics: size, shares, concentration, cycles, overlaps, at any vintage.
 
-from lendscope.metrics.frames import SERIES
-from lendscope.metrics.summary import MarketMetrics
-
-__all__ = ["SERIES", "MarketMetrics"]
+``summary.MarketMetrics`` holds every metric of one vintage (pure Python, no Ibis), computed by
+the Ibis expressions of ``queries`` (``frames``, ``cycles``, ``concentration``) through the
+compiled queries of ``compiled`` on DuckDB or PySpark, or, on the CLI's cold path, from the SQL
+shipped in ``precompiled``. This package imports nothing, so the cold path loads no Ibis.
+"""

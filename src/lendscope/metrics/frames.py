@@ -10,9 +10,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from lendscope.dataset.schema import AGGREGATES, GROUP_SEP, SEGMENTS, UNATTRIBUTED
-
-SERIES = ("total", "total_ex_cdp", "cefi", "defi", "cdp")
+from lendscope.dataset.schema import AGGREGATES, GROUP_SEP, SEGMENTS, SERIES, UNATTRIBUTED
 
 
 def period_idx(period: ir.StringValue) -> ir.IntegerValue:

@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from lendscope.dataset.schema import period_from_index, period_index
-from lendscope.metrics.frames import SERIES
-from lendscope.metrics.queries import VINTAGE, metric_expressions, metric_queries
+from lendscope.dataset.schema import SERIES, period_from_index, period_index
 
 Rec = dict[str, Any]
 
@@ -55,6 +53,8 @@ class MarketMetrics:
         expressions through Ibis instead, compiled afresh with the vintage as a literal: the
         reference the compiled queries are tested against.
         """
+        from lendscope.metrics.queries import VINTAGE, metric_expressions, metric_queries
+
         vintage = vintage or latest_vintage(con)
         if compiled:
             runs = {k: q.run(con, {VINTAGE: vintage}) for k, q in metric_queries(con).items()}

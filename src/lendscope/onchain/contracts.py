@@ -37,6 +37,7 @@ MORPHO_SETTINGS = {
     "metadata": {"bytecodeHash": "none"},
 }
 
+
 @cache
 def aave_artifacts() -> dict[str, dict]:
     """aave-v3-origin 3.6.0 compiled with solc 0.8.27 (same settings and cache as the tests)."""

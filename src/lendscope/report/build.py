@@ -14,7 +14,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lendscope import __version__
 from lendscope.core.fmt import pct, quarter, usd
-from lendscope.metrics import SERIES, MarketMetrics
+from lendscope.dataset.schema import SERIES
+from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.charts import CHARTS, render_all
 from lendscope.report.findings import findings
 from lendscope.report.stress import what_2022_would_do

@@ -13,7 +13,7 @@ import altair as alt
 import vl_convert as vlc
 
 from lendscope.dataset.schema import period_from_index, period_index
-from lendscope.metrics import MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 
 FONT = "DejaVu Sans"
 SEG_LABEL = {"cefi": "CeFi lenders", "defi": "DeFi apps", "cdp": "CDP stablecoins"}

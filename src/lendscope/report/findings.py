@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lendscope.core.fmt import pct, quarter, usd
-from lendscope.metrics import MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 
 SERIES_NAME = {
     "total": "total",

@@ -83,8 +83,6 @@ def write_outputs(s: dict, out: Path) -> list[Path]:
     return [out / "stress.json", *charts(s, out)]
 
 
-
-
 def what_2022_would_do(metrics: Any) -> dict[str, Any]:
     """The report section: the 2022 replay on a synthetic book sized like the latest quarter.
 

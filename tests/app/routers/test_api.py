@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from lendscope.dataset.store import connect
-from lendscope.metrics import MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 from tests.helpers import NO_DB, bundled_metrics
 
 GOOD_YAML = b"""sources:

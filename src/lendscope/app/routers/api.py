@@ -27,8 +27,7 @@ from lendscope.app.models import (
     ValidationReport,
 )
 from lendscope.dataset import check_files
-from lendscope.dataset.schema import ALL_SCOPES, METHODS, SEGMENTS
-from lendscope.metrics import SERIES
+from lendscope.dataset.schema import ALL_SCOPES, METHODS, SEGMENTS, SERIES
 from lendscope.report.charts import CHARTS
 
 PERIOD_PATTERN = r"^\d{4}Q[1-4]$"

@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from lendscope.app.data import Data
 from lendscope.app.deps import DataDep, render
-from lendscope.dataset.schema import SEGMENTS, TABLES, UNATTRIBUTED
-from lendscope.metrics import SERIES, MarketMetrics
+from lendscope.dataset.schema import SEGMENTS, SERIES, TABLES, UNATTRIBUTED
+from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.charts import CHARTS, spec
 from lendscope.report.findings import findings
 

@@ -8,8 +8,8 @@ import pytest
 
 from lendscope.dataset.schema import TABLES
 from lendscope.dataset.store import connect_tables, to_arrow
-from lendscope.metrics import MarketMetrics
 from lendscope.metrics.queries import metric_queries
+from lendscope.metrics.summary import MarketMetrics
 from tests.helpers import metrics_of
 
 A, B = date(2020, 1, 10), date(2020, 6, 1)

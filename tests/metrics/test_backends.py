@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from lendscope.dataset.store import connect
-from lendscope.metrics import MarketMetrics
+from lendscope.metrics.summary import MarketMetrics
 from tests.helpers import NO_DB, bundled_metrics
 
 APRIL = date(2025, 4, 14)
