@@ -41,11 +41,15 @@ def loaded(args: list[str], tmp_path) -> set[str]:
         (["validate", "{data}/sources.csv"], set()),
         (["rates", "aave-v3", "--utilization", "0.5"], {"numpy"}),
         (
+            ["stress", "--scenario", "2022", "--synthetic", "--positions", "100"],
+            {"duckdb", "numpy"},
+        ),
+        (
             ["report", "--no-pdf", "--out", "out"],
             {"duckdb", "numpy", "altair", "vl_convert", "jinja2"},
         ),
     ],
-    ids=["help", "metrics", "validate", "rates", "report"],
+    ids=["help", "metrics", "validate", "rates", "stress", "report"],
 )
 def test_command_loads_only_what_it_needs(args, allowed, tmp_path):
     from importlib import resources

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -141,6 +142,15 @@ def compute(db: Path | None, vintage: date | None = None) -> MarketMetrics | Non
         con.close()
 
 
+def _canonical(sql: str) -> str:
+    """SQL with ``EXCLUDE`` lists sorted: Ibis writes them in set order, which varies by process."""
+    return re.sub(
+        r"EXCLUDE \(([^()]*)\)",
+        lambda m: "EXCLUDE (" + ", ".join(sorted(m.group(1).split(", "))) + ")",
+        sql,
+    )
+
+
 def generate() -> dict[str, Any]:
     """Compile every metric query for DuckDB from the Ibis expressions (needs Ibis)."""
     from lendscope.dataset.store import connect
@@ -149,7 +159,7 @@ def generate() -> dict[str, Any]:
     con = connect(Path("/nonexistent/lendscope.duckdb"))  # the bundled data, in memory
     queries = {
         k: {
-            "sql": q.sql,
+            "sql": _canonical(q.sql),
             "params": sorted(q.params),
             "columns": [[c, str(t).lstrip("!")] for c, t in q.schema.items()],
         }

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import altair as alt
 import vl_convert as vlc
 
+from lendscope.core.fmt import usd
 from lendscope.dataset.schema import period_from_index, period_index
 from lendscope.metrics.summary import MarketMetrics
 
@@ -103,7 +104,7 @@ def total_peak_trough(m: MarketMetrics, upto: str) -> alt.Chart:
                         "period": summ[kind]["period"],
                         "series": label,
                         "usd_bn": summ[kind]["usd"] / 1e9,
-                        "label": f"{kind} ${summ[kind]['usd'] / 1e9:,.1f}B",
+                        "label": f"{kind} {usd(summ[kind]['usd'], billions_from=0)}",
                     }
                 )
     base = alt.Chart(alt.Data(values=pts)).encode(
