@@ -3,8 +3,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from lendscope.core.assets import ASSETS
 from lendscope.risk.scenarios import (
-    ASSETS,
     ZERO_FLOOR,
     ScenarioError,
     builtin_names,

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from lendscope.app.data import Data
 from lendscope.app.deps import read_upload, upload_name
-from lendscope.risk.books import Book, BookError, check_book, parse_book
+from lendscope.risk.book_types import Book, BookError
+from lendscope.risk.books import check_book, parse_book
 from lendscope.risk.results import stress_summary
 from lendscope.risk.scenarios import builtin_names, load_builtin
 from lendscope.risk.synth import calibration, synth_book
