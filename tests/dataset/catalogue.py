@@ -10,6 +10,7 @@ OBS = "period,segment,platform,chain,metric,value_usd,source_id,method,published
 VC = "period,deals,amount_usd,share_of_crypto_vc,source_id,method,published,note\n"
 OVL = "period,lender,via_platform,amount_usd,source_id,published,note\n"
 SRC = "id,title,publisher,url,published,kind,note\n"
+CM = "period,scope,metric,value,source_id,published,note\n"
 
 
 def obs(**kw: str) -> str:
@@ -75,6 +76,25 @@ def src(**kw: str) -> str:
     }
     r.update(kw)
     return SRC + ",".join(r.values()) + "\n"
+
+
+def cited(**kw: str) -> str:
+    """One cited_metrics CSV row: the 2024Q4 total's drawdown (43.3%) at a new vintage."""
+    r = {
+        "period": "2024Q4",
+        "scope": "total",
+        "metric": "drawdown_from_peak",
+        "value": "0.433",
+        "source_id": GALAXY,
+        "published": "2025-05-01",
+        "note": "",
+    }
+    r.update(kw)
+    return ",".join(r.values()) + "\n"
+
+
+def cited_csv(*rows: str) -> str:
+    return CM + "".join(rows)
 
 
 def yaml_obs(**kw: str) -> str:

@@ -17,9 +17,10 @@ from lendscope.dataset import bundled_files, validate
 from lendscope.dataset.store import load_tables
 from tests.dataset.catalogue import FILE_CASES, GALAXY, obs, obs_csv
 from tests.dataset.catalogue_rules import RULE_CASES
+from tests.dataset.catalogue_units import CITED_CASES, UNIT_CASES
 
 # Plain tuples start with their id; pytest.param entries (the xfails) are used as they are.
-CASES = FILE_CASES + RULE_CASES
+CASES = FILE_CASES + RULE_CASES + UNIT_CASES + CITED_CASES
 PARAMS = [pytest.param(*c[1:], id=c[0]) if isinstance(c[0], str) else c for c in CASES]
 
 runner = CliRunner()

@@ -16,10 +16,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from fastapi import HTTPException
-
 from lendscope.core import settings
 from lendscope.dataset.store import connect_tables, load_tables
+from lendscope.metrics.params import check_vintage
 from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.charts import CHARTS, spec
 
@@ -42,6 +41,8 @@ class Data:
         self.vintages = sorted(dates)
         #: The CLI's default vintage: the newest ``published`` among observations.
         self.latest = max(r["published"] for r in self.observations)
+        #: The first figure's date: earlier vintages are refused (as by the CLI).
+        self.first_published = min(r["published"] for r in self.observations)
         self._cache: dict[date, MarketMetrics] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -54,17 +55,22 @@ class Data:
         return Path(tempfile.mkdtemp(prefix="lendscope-serve-"))
 
     def effective(self, vintage: date | None) -> date:
-        """The last date on or before ``vintage`` when a figure was published; 404 if none."""
+        """The last date on or before ``vintage`` when a figure was published.
+
+        Call it on a checked vintage (:meth:`metrics` checks): one on or after the first
+        observation always has such a date.
+        """
         v = vintage or self.latest
-        eff = max((d for d in self.vintages if d <= v), default=None)
-        if eff is None:
-            raise HTTPException(
-                404, f"vintage {v}: no figures published by then; earliest is {self.vintages[0]}"
-            )
-        return eff
+        return max(d for d in self.vintages if d <= v)
 
     def metrics(self, vintage: date | None = None) -> MarketMetrics:
-        """Metrics exactly as ``lendscope metrics --vintage`` computes them (cached)."""
+        """Metrics exactly as ``lendscope metrics --vintage`` computes them (cached).
+
+        The vintage is checked as the CLI checks it (:func:`check_vintage`): a
+        :class:`~lendscope.metrics.params.ParamError`, answered 422, for a future date or one
+        before the first figure.
+        """
+        check_vintage(vintage, self.first_published)
         eff = self.effective(vintage)
         with self._lock:
             m = self._cache.get(eff)
@@ -76,24 +82,6 @@ class Data:
         want = vintage or self.latest
         # Same figures at every date between two publications: only the label differs.
         return m if m.vintage == want else replace(m, vintage=want)
-
-    def period(self, m: MarketMetrics, period: str | None) -> str:
-        """``period`` if it has data at this vintage (default: the latest); 404 otherwise."""
-        periods = m.periods()
-        if not periods:
-            raise HTTPException(404, f"no quarter has data at vintage {m.vintage}")
-        if period is None:
-            try:
-                return m.latest_period()
-            except IndexError:  # no quarter has a known total yet
-                return periods[-1]
-        if period not in periods:
-            raise HTTPException(
-                404,
-                f"period {period}: no data at vintage {m.vintage}; "
-                f"quarters with data: {', '.join(periods)}",
-            )
-        return period
 
     def chart_spec(self, m: MarketMetrics, period: str, name: str) -> dict[str, Any]:
         """The report's Vega-Lite spec of chart ``name`` for a quarter (cached)."""

@@ -2,8 +2,10 @@
 
 Input is a built-in scenario, a seed, and either a synthetic book size or an uploaded CeFi loan
 tape plus its funding file (checked by the CLI's book validator). Size is bounded (positions,
-upload bytes, loan rows), which bounds run time: the largest request runs in well under a
-second. Nothing is stored.
+upload bytes, loan rows), which bounds run time: the largest request runs in about a second.
+Every run goes through the app's :class:`~lendscope.app.runs.RunPool`: a slot for the whole
+request (429 when the queue is full), the engine in a worker process with a deadline (504).
+Nothing is stored.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from fastapi import HTTPException, UploadFile
 from pydantic import BaseModel, Field
 
 from lendscope.app.data import Data
-from lendscope.app.deps import read_upload, upload_name
+from lendscope.app.deps import MAX_UPLOAD, read_upload, upload_name
+from lendscope.app.runs import RunPool
+from lendscope.core import files
 from lendscope.risk.book_types import Book, BookError
 from lendscope.risk.books import check_book, parse_book
 from lendscope.risk.results import stress_summary
-from lendscope.risk.scenarios import builtin_names, load_builtin
+from lendscope.risk.scenarios import Scenario, builtin_names, load_builtin
 from lendscope.risk.synth import calibration, synth_book
 
 MAX_POSITIONS = 5000
@@ -43,15 +47,42 @@ def _upload(f: UploadFile, suffixes: tuple[str, ...]) -> tuple[str, str]:
     name = upload_name(f)
     if PurePath(name).suffix.lower() not in suffixes:
         raise HTTPException(415, f"file {name!r}: use a {' or '.join(suffixes)} file")
-    content = read_upload(f, name)
-    try:
-        return name, content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise HTTPException(422, f"file {name!r}: not UTF-8 text") from None
+    try:  # the loader every user file goes through: UTF-8 only, no NUL bytes
+        return name, files.read_text(read_upload(f, name), name, MAX_UPLOAD)
+    except files.InputError as e:
+        raise HTTPException(422, str(e)) from None
 
 
-def run(data: Data, form: StressForm, tape: UploadFile | None, funding: UploadFile | None) -> dict:
-    """Validate the inputs and run the engine; 4xx with a clear message on bad input."""
+def run(
+    data: Data,
+    form: StressForm,
+    tape: UploadFile | None,
+    funding: UploadFile | None,
+    pool: RunPool,
+) -> dict:
+    """Validate the inputs and run the engine in ``pool``; 4xx with a clear message on bad input.
+
+    The slot is held from the start, so that parsing an upload counts against the limit too.
+    """
+    with pool.slot():
+        return _run(data, form, tape, funding, pool)
+
+
+def summary(book: Book, scenario: Scenario, seed: int) -> dict:
+    """The engine's JSON summary and its run time (called in a pool's worker process)."""
+    t0 = time.perf_counter()
+    out = stress_summary(book, scenario, seed)
+    out["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def _run(
+    data: Data,
+    form: StressForm,
+    tape: UploadFile | None,
+    funding: UploadFile | None,
+    pool: RunPool,
+) -> dict:
     sc = load_builtin(form.scenario)
     if tape is None and funding is None:
         m = data.metrics()
@@ -73,7 +104,4 @@ def run(data: Data, form: StressForm, tape: UploadFile | None, funding: UploadFi
             check_book(book)
         except BookError as e:
             raise HTTPException(422, str(e)) from None
-    t0 = time.perf_counter()
-    out = stress_summary(book, sc, form.seed)
-    out["elapsed_s"] = round(time.perf_counter() - t0, 3)
-    return out
+    return pool.call(summary, book, sc, form.seed)

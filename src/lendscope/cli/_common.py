@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from lendscope.core import settings
 from lendscope.dataset import DatasetError
+from lendscope.metrics.params import ParamError, check_vintage, parse_date, parse_period
 
 app = typer.Typer(
     name="lendscope",
@@ -60,22 +61,52 @@ VintageOpt = Annotated[
 
 
 def _date(text: str | None, opt: str) -> date | None:
+    """A date option; a malformed one is a usage error (exit 2), as Click reports it."""
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=opt) from None
+        return parse_date(text, opt.lstrip("-"))
+    except ParamError as e:
+        raise typer.BadParameter(e.message, param_hint=opt) from None
 
 
-def _fail(e: DatasetError) -> None:
+def _quarter(text: str | None, opt: str) -> str | None:
+    """A quarter option (``--period``, ``--since``); malformed is a usage error (exit 2)."""
+    if text is None:
+        return None
+    try:
+        return parse_period(text, opt.lstrip("-"))
+    except ParamError as e:
+        raise typer.BadParameter(e.message, param_hint=opt) from None
+
+
+def _fail(e: DatasetError) -> NoReturn:
     typer.echo(str(e), err=True)
     raise typer.Exit(1)
 
 
+def _refuse(e: ParamError) -> NoReturn:
+    """A well-formed value the data refuses (no data, future vintage...): exit 1, never nulls."""
+    typer.echo(f"Invalid value for --{e.param}: {e.message}", err=True)
+    raise typer.Exit(1)
+
+
 def _metrics(db: Path | None, vintage: str | None, backend: Backend = Backend.duckdb):
-    """Metrics at a vintage: on DuckDB from the shipped SQL when the tables match it (no Ibis)."""
+    """Metrics at a vintage: on DuckDB from the shipped SQL when the tables match it (no Ibis).
+
+    The vintage is checked against the data once the metrics are computed: its lower bound
+    is the first publication, which the metrics carry (``first_published``).
+    """
     when = _date(vintage, "--vintage")
+    m = _compute(db, when, backend)
+    try:
+        check_vintage(when, m.first_published)
+    except ParamError as e:
+        _refuse(e)
+    return m
+
+
+def _compute(db: Path | None, when: date | None, backend: Backend):
     if backend is Backend.duckdb:
         from lendscope.metrics import precompiled
 

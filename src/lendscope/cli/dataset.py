@@ -20,11 +20,14 @@ from lendscope.cli._common import (
     _date,
     _fail,
     _metrics,
+    _quarter,
+    _refuse,
     app,
     err,
 )
 from lendscope.core import fmt
 from lendscope.dataset import DatasetError, check_files
+from lendscope.metrics.params import ParamError, check_period, check_query
 
 
 @app.command("validate")
@@ -67,13 +70,14 @@ def metrics(
     db: DbOpt = None,
 ) -> None:
     """Market size, shares, concentration and cycle metrics of one quarter."""
-    from lendscope.dataset.schema import PERIOD_RE, SERIES
+    from lendscope.dataset.schema import SERIES
 
-    for name, val in (("--period", period), ("--since", since)):
-        if val is not None and not PERIOD_RE.match(val):
-            raise typer.BadParameter(f"{val!r} is not a quarter YYYYQn", param_hint=name)
+    period, since = _quarter(period, "--period"), _quarter(since, "--since")
     m = _metrics(db, vintage, backend)
-    period = period or m.latest_period()
+    try:
+        period, since = check_query(m, period, since)
+    except ParamError as e:
+        _refuse(e)
     out = m.for_period(period)
     if since:
         out["growth_since"] = {"from": since, **{s: m.growth(s, since, period) for s in SERIES}}
@@ -171,8 +175,13 @@ def report(
     """Write report.html, report.pdf and every chart as SVG and PNG."""
     from lendscope.report.build import build_report
 
+    period, as_of_date = _quarter(period, "--period"), _date(as_of, "--as-of")
     m = _metrics(db, vintage)
+    try:
+        period = check_period(m, period)
+    except ParamError as e:
+        _refuse(e)
     with err.status("writing the report"):
-        paths = build_report(m, out, period=period, as_of=_date(as_of, "--as-of"), pdf=pdf)
+        paths = build_report(m, out, period=period, as_of=as_of_date, pdf=pdf)
     for p in paths:
         typer.echo(str(p))

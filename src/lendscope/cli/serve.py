@@ -38,7 +38,8 @@ def serve(
         _fail(e)
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token():
         typer.echo(
-            f"note: listening on {host} without LENDSCOPE_API_TOKEN: POST /api/v1/validate is open",
+            f"note: listening on {host} without LENDSCOPE_API_TOKEN: uploads, stress runs and "
+            "the stress form are open to anyone who can reach it",
             err=True,
         )
     uvicorn.run(web, host=host, port=port, log_level="info", server_header=False)

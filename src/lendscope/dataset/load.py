@@ -1,9 +1,11 @@
-"""Read dataset files (CSV or YAML) into typed rows, collecting problems instead of raising."""
+"""Read dataset files (CSV or YAML) into typed rows, collecting problems instead of raising.
+
+Files are read through :mod:`lendscope.core.files`, the one bounded reader of user input; its
+:class:`~lendscope.core.files.InputError` becomes a :class:`Problem` naming file, row and field.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -11,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from lendscope.core import files
+from lendscope.core.files import InputError
 from lendscope.dataset.schema import PERIOD_RE, TABLES, USER_TABLES, Table
 
 #: ``origin`` of bundled rows, and of rows written by ``lendscope sync`` (machine-read, kept
@@ -21,6 +23,8 @@ BUNDLED = "bundled"
 ONCHAIN = "onchain"
 
 Row = dict[str, Any]
+#: Problems reported per file before reading stops (the file is refused either way).
+MAX_PROBLEMS = 1000
 
 
 @dataclass(frozen=True, order=True)
@@ -113,11 +117,21 @@ def detect_table(columns: list[str], allowed: tuple[str, ...]) -> Table | None:
 
 
 def coerce_rows(
-    path: str, table: Table, raw: list[tuple[int, dict[str, Any]]], problems: list[Problem]
+    path: str,
+    table: Table,
+    raw: list[tuple[int, dict[str, Any]]],
+    problems: list[Problem],
+    limit: int | None = None,
 ) -> list[Row]:
-    """Type every cell; a row with any bad cell is reported and dropped."""
+    """Type every cell; a row with any bad cell is reported and dropped.
+
+    Stops once ``problems`` holds ``limit`` problems (a file of junk rows would otherwise
+    cost time and output in proportion to its cells).
+    """
     out: list[Row] = []
     for rownum, rec in raw:
+        if limit is not None and len(problems) >= limit:
+            break
         row: Row = {"_row": rownum, "_file": path}
         ok = True
         for col in table.columns:
@@ -152,37 +166,40 @@ def coerce_rows(
 
 
 def _read_csv(text: str, path: str, problems: list[Problem]) -> tuple[list[str], list]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    """Header and ``(line, record)`` pairs; raises :class:`InputError` when unreadable."""
+    header, rows = files.read_csv_rows(text, path)
     if not header:
-        problems.append(Problem(path, 0, "", "file is empty: expected a header row"))
-        return [], []
-    reader.fieldnames = header
+        raise InputError(path, 0, "", "file is empty: expected a header row")
     raw = []
-    rows = iter(enumerate(reader, start=2))  # line 1 is the header
-    i = 1
-    while True:
-        try:
-            i, rec = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            problems.append(Problem(path, i + 1, "", f"unreadable CSV: {e}"))
-            break
-        if None in rec:
+    for line, cells in rows:
+        if len(cells) > len(header):  # reported, and the rest of the file still read
+            problems.append(
+                Problem(path, line, "", f"has {len(cells)} cells, the header has {len(header)}")
+            )
+        elif any(c.strip() for c in cells):  # rows of empty cells are skipped
+            raw.append((line, dict(zip(header, cells, strict=False))))
+    return header, raw
+
+
+def _yaml_chunks(doc: Any, path: str, allowed: tuple[str, ...], problems: list[Problem]) -> list:
+    """``(table name or None, columns, (index, record) pairs)`` per list of rows in ``doc``."""
+    chunks = []
+    groups = doc.items() if isinstance(doc, dict) else [(None, doc)]
+    for name, recs in groups:
+        if name is not None and name not in allowed:
             problems.append(
                 Problem(
-                    path,
-                    i,
-                    "",
-                    f"has {len(header) + len(rec[None])} cells, the header has {len(header)}",
+                    path, 0, "", f"unknown table {name!r}; expected one of {', '.join(allowed)}"
                 )
             )
             continue
-        if all(_cell(v) == "" for v in rec.values()):
+        if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
+            problems.append(Problem(path, 0, "", "expected a list of rows (mappings)"))
             continue
-        raw.append((i, rec))
-    return header, raw
+        recs = [{str(k): v for k, v in r.items()} for r in recs]
+        cols = sorted({k for r in recs for k in r})
+        chunks.append((name, cols, list(enumerate(recs, start=1))))
+    return chunks
 
 
 def read_file(
@@ -194,40 +211,18 @@ def read_file(
     p = Path(path)
     if not p.is_file():
         return [], [Problem(path, 0, "", "file not found")]
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        return [], [Problem(path, 0, "", f"not UTF-8 text ({e.reason} at byte {e.start})")]
     suffix = p.suffix.lower()
-    chunks: list[tuple[str | None, list[str], list]] = []
-    if suffix == ".csv":
-        header, raw = _read_csv(text, path, problems)
-        if header:
-            chunks.append((None, header, raw))
-    elif suffix in (".yaml", ".yml"):
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = mark.line + 1 if mark else 0
-            return [], [Problem(path, line, "", f"not valid YAML: {getattr(e, 'problem', e)}")]
-        groups = doc.items() if isinstance(doc, dict) else [(None, doc)]
-        for name, recs in groups:
-            if name is not None and name not in allowed:
-                problems.append(
-                    Problem(
-                        path, 0, "", f"unknown table {name!r}; expected one of {', '.join(allowed)}"
-                    )
-                )
-                continue
-            if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
-                problems.append(Problem(path, 0, "", "expected a list of rows (mappings)"))
-                continue
-            recs = [{str(k): v for k, v in r.items()} for r in recs]
-            cols = sorted({k for r in recs for k in r})
-            chunks.append((name, cols, [(i, r) for i, r in enumerate(recs, start=1)]))
-    else:
+    if suffix not in (".csv", ".yaml", ".yml"):
         return [], [Problem(path, 0, "", f"unsupported file type {suffix!r}; use .csv or .yaml")]
+    chunks: list[tuple[str | None, list[str], list]]
+    try:  # size, encoding, syntax and the loader's limits: one problem for the whole file
+        text = files.read_text(p, path)
+        if suffix == ".csv":
+            chunks = [(None, *_read_csv(text, path, problems))]
+        else:
+            chunks = _yaml_chunks(files.load_yaml(text, path), path, allowed, problems)
+    except InputError as e:
+        return [], [Problem(path, e.row, e.field, e.message)]
     out = []
     for name, cols, raw in chunks:
         table = TABLES[name] if name else detect_table(cols, allowed)
@@ -259,7 +254,10 @@ def read_file(
                 )
             )
             continue
-        out.append(TableFile(path, table, coerce_rows(path, table, raw, problems)))
+        out.append(TableFile(path, table, coerce_rows(path, table, raw, problems, MAX_PROBLEMS)))
+    if len(problems) >= MAX_PROBLEMS:
+        stop = Problem(path, 0, "", f"stopped after {MAX_PROBLEMS} problems: fix these first")
+        return [], [*problems[:MAX_PROBLEMS], stop]
     return out, problems
 
 
@@ -270,10 +268,9 @@ def bundled_files() -> list[TableFile]:
     for name in TABLES:
         res = root / f"{name}.csv"
         problems: list[Problem] = []
-        _header, raw = _read_csv(
-            res.read_text(encoding="utf-8"), f"lendscope/data/{name}.csv", problems
-        )
-        rows = coerce_rows(f"lendscope/data/{name}.csv", TABLES[name], raw, problems)
+        path = f"lendscope/data/{name}.csv"
+        _header, raw = _read_csv(res.read_text(encoding="utf-8"), path, problems)
+        rows = coerce_rows(path, TABLES[name], raw, problems)
         if problems:
             raise DatasetError(problems)
         out.append(TableFile(f"lendscope/data/{name}.csv", TABLES[name], rows))

@@ -190,7 +190,7 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (SOURCES, OBSERVATIONS, OVERLAPS, VC_FUNDING, CITED_METRICS, CONTEXT)
 }
 #: Tables a user may add rows to with ``build --add``.
-USER_TABLES = ("sources", "observations", "overlaps", "vc_funding")
+USER_TABLES = ("sources", "observations", "overlaps", "vc_funding", "cited_metrics")
 
 
 def period_index(period: str) -> int:

@@ -135,9 +135,10 @@ def compute(db: Path | None, vintage: date | None = None) -> MarketMetrics | Non
     try:
         if table_schemas(con) != snapshot()["tables"]:
             return None
-        if vintage is None:
-            vintage = con.execute("SELECT max(published) FROM observations").fetchone()[0]
-        return MarketMetrics(vintage=vintage, **run(con, vintage))
+        sql = "SELECT min(published), max(published) FROM observations"
+        first, last = con.execute(sql).fetchone()
+        vintage = vintage or last
+        return MarketMetrics(vintage=vintage, first_published=first, **run(con, vintage))
     finally:
         con.close()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from lendscope.dataset.schema import SERIES, period_from_index, period_index
@@ -21,10 +21,13 @@ def frac(v: float | None) -> float | None:
     return None if v is None else round(float(v), 12)
 
 
-def latest_vintage(con) -> date:
-    """The newest ``published`` date among observations."""
-    v = con.table("observations").published.max().execute()
-    return v.date() if hasattr(v, "date") and callable(v.date) else v
+def published_range(con) -> tuple[date | None, date | None]:
+    """The oldest and newest ``published`` dates among observations (one small query)."""
+    t = con.table("observations")
+    row = t.aggregate(first=t.published.min(), last=t.published.max()).to_pyarrow().to_pylist()[0]
+    # a backend that stores dates as timestamps gives datetimes, which do not compare with dates
+    first, last = (v.date() if isinstance(v, datetime) else v for v in (row["first"], row["last"]))
+    return first, last
 
 
 @dataclass
@@ -43,6 +46,9 @@ class MarketMetrics:
     chain_rows: list[Rec] = field(default_factory=list)
     cited: list[Rec] = field(default_factory=list)
     sources: list[Rec] = field(default_factory=list)
+    #: The earliest ``published`` among observations: no vintage before it knows any figure
+    #: (the lower bound :func:`lendscope.metrics.params.check_vintage` enforces).
+    first_published: date | None = None
 
     @classmethod
     def compute(cls, con, vintage: date | None = None, *, compiled: bool = True) -> MarketMetrics:
@@ -55,7 +61,8 @@ class MarketMetrics:
         """
         from lendscope.metrics.queries import VINTAGE, metric_expressions, metric_queries
 
-        vintage = vintage or latest_vintage(con)
+        first, last = published_range(con)
+        vintage = vintage or last
         if compiled:
             runs = {k: q.run(con, {VINTAGE: vintage}) for k, q in metric_queries(con).items()}
         else:
@@ -63,7 +70,8 @@ class MarketMetrics:
                 k: e.order_by(o).to_pyarrow(params={VINTAGE: vintage})
                 for k, (e, o) in metric_expressions(con, VINTAGE).items()
             }
-        return cls(vintage=vintage, **{k: t.to_pylist() for k, t in runs.items()})
+        rows = {k: t.to_pylist() for k, t in runs.items()}
+        return cls(vintage=vintage, first_published=first, **rows)
 
     # -- lookups -----------------------------------------------------------------------------
 

@@ -12,20 +12,18 @@ Four file kinds, recognised by their header (CSV) or shape (YAML); see ``docs/bo
 Amounts are token units; ``*_price_usd`` columns (default: :data:`DEFAULT_PRICES`) turn them into
 USD at the scenario's start, which is all the engine needs: scenarios are price multipliers.
 Every error names the file, the row (the CSV line number, header = line 1) and the field.
+Files are read by :mod:`lendscope.core.files` (bounded size, YAML depth, no anchors or aliases).
 The data model lives in :mod:`.book_types` and the row validation in :mod:`.book_rows`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from lendscope.core import files
 from lendscope.core.assets import ASSETS
 from lendscope.risk.book_rows import read_rows, unique_ids
 from lendscope.risk.book_types import (
@@ -47,6 +45,10 @@ LOAN_COLS = ("loan_id", "counterparty", "principal", "asset", "rate", "maturity"
              "collateral_asset", "collateral_amount", "initial_ltv", "margin_call_ltv",
              "liquidation_ltv", "unsecured")  # fmt: skip
 FUNDING_ITEMS = ("deposit", "own_capital", "liquid_assets")
+#: Largest book file the command line reads. Books are machine-written (``book synth`` up to a
+#: million positions, ``positions`` for a whole protocol), so far above the 1 MiB of a
+#: disclosure file or an upload; the app reads uploads with its own 1 MiB cap.
+MAX_BOOK_BYTES = 128 * 1024 * 1024
 
 
 def parse_positions(src: str, text: str) -> Book:
@@ -238,14 +240,12 @@ def _funding_book(src: str, parts: dict[str, dict[str, Any]]) -> Book:
 # --------------------------------------------------------------------------- entry points
 def parse_book(src: str, text: str) -> Book:
     """Parse one book file's text; the kind comes from the name's suffix and CSV header."""
-    if src.lower().endswith((".yaml", ".yml")):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise BookError(f"{src}: not valid YAML: {exc}") from exc
-        return parse_funding_yaml(src, data)
-    header = next(csv.reader(io.StringIO(text)), [])
-    cols = {c.strip() for c in header}
+    try:
+        if src.lower().endswith((".yaml", ".yml")):
+            return parse_funding_yaml(src, files.load_yaml(text, src))
+        cols = set(files.read_csv_header(text, src))
+    except files.InputError as e:
+        raise BookError(str(e)) from None
     for key, fn in (
         ("position_id", parse_positions),
         ("vault_id", parse_vaults),
@@ -260,13 +260,12 @@ def parse_book(src: str, text: str) -> Book:
     )
 
 
-def load_book(path: str | Path) -> Book:
-    """Load and validate one book file."""
-    path = Path(path)
+def load_book(path: str | Path, max_bytes: int = MAX_BOOK_BYTES) -> Book:
+    """Load and validate one book file (at most ``max_bytes``)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BookError(f"{path}: cannot read: {exc}") from exc
+        text = files.read_text(path, str(path), max_bytes)
+    except files.InputError as e:
+        raise BookError(str(e)) from None
     return parse_book(str(path), text)
 
 

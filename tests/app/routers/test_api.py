@@ -62,8 +62,8 @@ def test_metrics_since(client):
         ({"period": "2024Q5"}, 422, "query parameter 'period'"),
         ({"vintage": "yesterday"}, 422, "query parameter 'vintage'"),
         ({"since": "24Q4"}, 422, "query parameter 'since'"),
-        ({"period": "1999Q1"}, 404, "quarters with data"),
-        ({"vintage": "2001-01-01"}, 404, "earliest is"),
+        ({"period": "1999Q1"}, 422, "quarters with data"),
+        ({"vintage": "2001-01-01"}, 422, "earliest is"),
     ],
 )
 def test_metrics_bad_requests_are_4xx_with_a_message(client, params, status, needle):
@@ -71,6 +71,51 @@ def test_metrics_bad_requests_are_4xx_with_a_message(client, params, status, nee
     assert r.status_code == status
     body = r.json()
     assert needle in (body.get("message") or body["detail"])
+
+
+@pytest.mark.parametrize(
+    ("params", "param", "needle"),
+    [
+        ({"period": "1999Q1"}, "period", "1999Q1 has no data at vintage"),
+        ({"period": "2024Q2"}, "period", "(nearest: 2023Q4, 2024Q4;"),
+        ({"vintage": "9999-12-31"}, "vintage", "9999-12-31 is in the future (today is "),
+        ({"vintage": "2022-05-30"}, "vintage", "earliest is 2022-05-31"),
+        ({"vintage": "2022-06-01"}, "vintage", "no quarter has data at vintage 2022-06-01"),
+        ({"period": "2021Q4", "since": "2025Q3"}, "since", "is not before the period 2021Q4"),
+        ({"period": "2024Q4", "since": "2024Q4"}, "since", "2024Q4 is not before the period"),
+        ({"since": "2025Q3"}, "since", "2025Q3 is not before the period 2025Q3"),
+        ({"since": "2019Q4"}, "since", "2019Q4 has no data at vintage"),
+        ({"period": "2024Q4", "vintage": "2025-04-14", "since": "2025Q1"}, "since",
+         "2025Q1 has no data at vintage 2025-04-14"),
+    ],
+)  # fmt: skip
+def test_metrics_refused_parameters_are_422_like_malformed_ones(client, params, param, needle):
+    """The data's refusals (worded as the CLI's) come in the app's validation error format."""
+    r = client.get("/api/v1/metrics", params=params)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["message"].startswith(f"query parameter '{param}': ") and needle in body["message"]
+    malformed = client.get("/api/v1/metrics", params={param: "x"})
+    assert malformed.status_code == 422 and set(malformed.json()) == set(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "param"),
+    [
+        ("/api/v1/periods", {"vintage": "9999-12-31"}, "vintage"),
+        ("/api/v1/series", {"vintage": "2001-01-01"}, "vintage"),
+        ("/api/v1/platforms", {"period": "1999Q1"}, "period"),
+        ("/api/v1/platforms", {"platform": "nope"}, "platform"),
+        ("/api/v1/observations", {"vintage": "9999-12-31"}, "vintage"),
+        ("/api/v1/observations", {"platform": "nope"}, "platform"),
+        ("/api/v1/charts/size_by_segment", {"period": "1999Q1"}, "period"),
+        ("/api/v1/charts/size_by_segment", {"vintage": "9999-12-31"}, "vintage"),
+    ],
+)
+def test_every_endpoint_refuses_the_same_values(client, path, params, param):
+    r = client.get(path, params=params)
+    assert r.status_code == 422, r.text
+    assert r.json()["message"].startswith(f"query parameter '{param}': ")
 
 
 # -- other read endpoints -------------------------------------------------------------------------
@@ -101,6 +146,10 @@ def test_platforms(client):
     ]
     tether = client.get("/api/v1/platforms", params={"platform": "Tether"}).json()
     assert tether and {r["platform"] for r in tether} == {"Tether"}
+    # any case, answered with the canonical name
+    assert client.get("/api/v1/platforms", params={"platform": "tETHER"}).json() == tether
+    group = client.get("/api/v1/platforms", params={"platform": "galaxy+ledn"}).json()
+    assert group and {r["platform"] for r in group} == {"Galaxy+Ledn"}
 
 
 def test_sources(client):
@@ -122,6 +171,9 @@ def test_observations_filters_and_paging(client):
     )
     totals = client.get("/api/v1/observations", params={"platform": "", "segment": "cefi"}).json()
     assert all(r["platform"] == "" for r in totals["items"])
+    tether = client.get("/api/v1/observations", params={"platform": "Tether"}).json()
+    assert tether["total"] > 0
+    assert client.get("/api/v1/observations", params={"platform": "TETHER"}).json() == tether
     early = client.get("/api/v1/observations", params={"vintage": "2025-04-14"}).json()
     assert 0 < early["total"] < full["total"]
     assert all(r["published"] <= "2025-04-14" for r in early["items"])

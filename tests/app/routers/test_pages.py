@@ -128,3 +128,52 @@ def test_pdf_report_on_demand(client):
     r = client.get("/downloads/report.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("path", "needle"),
+    [
+        ("/?period=1999Q1", "query parameter &#39;period&#39;: 1999Q1 has no data"),
+        ("/segments?vintage=9999-12-31", "query parameter &#39;vintage&#39;: 9999-12-31 is in"),
+        ("/defi?vintage=2001-01-01", "earliest is"),
+        ("/?vintage=2025-02-30", "is not a date"),
+    ],
+)
+def test_picker_refuses_what_the_api_refuses(client, path, needle):
+    r = client.get(path)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert needle in r.text
+
+
+def test_platform_page_in_any_case_shows_the_canonical_name(client):
+    r = client.get("/platforms/tether")
+    assert r.status_code == 200
+    assert "<h1>Tether" in r.text and "<h1>tether" not in r.text
+    assert client.get("/platforms/GALAXY%2BLEDN").status_code == 200
+    assert client.get("/platforms/nope").status_code == 404
+    assert client.get("/platforms/Unattributed").status_code == 404
+
+
+def test_csv_downloads_neutralise_formulas(tmp_path):
+    """The app's CSV downloads are the CLI's export: a user's formula note arrives as text."""
+    import csv
+
+    from lendscope.app.data import Data
+    from lendscope.app.routers.pages import download_path
+    from lendscope.dataset.store import build
+
+    formula = '=HYPERLINK("https://evil.example","open")'
+    user = tmp_path / "acme.csv"
+    head = "period,segment,platform,chain,metric,value_usd,source_id,method,published,note"
+    row = "2025Q4,cefi,Acme,,outstanding_loans_usd,1.5e8,galaxy-2025-04-state-of-crypto-lending,"
+    with user.open("w", newline="") as f:
+        f.write(f"{head}\n{row}estimate,2026-02-15,")
+        csv.writer(f).writerow([formula])
+    build([user], tmp_path / "l.duckdb")
+    d = Data(tmp_path / "l.duckdb")
+    try:
+        with download_path(d, "observations.csv").open(newline="") as f:
+            acme = next(r for r in csv.DictReader(f) if r["platform"] == "Acme")
+    finally:
+        d.close()
+    assert acme["note"] == "'" + formula and acme["value_usd"] == "150000000"

@@ -13,10 +13,9 @@ from datetime import date
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
 
-from lendscope.app.deps import DataDep, read_upload, require_token, upload_name
+from lendscope.app.deps import MAX_UPLOAD, DataDep, read_upload, require_token, upload_name
 from lendscope.app.models import (
     Metrics,
     ObservationPage,
@@ -26,8 +25,10 @@ from lendscope.app.models import (
     Source,
     ValidationReport,
 )
+from lendscope.core import files
 from lendscope.dataset import check_files
 from lendscope.dataset.schema import ALL_SCOPES, METHODS, SEGMENTS, SERIES
+from lendscope.metrics.params import check_period, check_platform, check_query, check_vintage
 from lendscope.report.charts import CHARTS
 
 PERIOD_PATTERN = r"^\d{4}Q[1-4]$"
@@ -63,16 +64,22 @@ for _lit, _names in (
     if set(get_args(_lit)) != set(_names):  # pragma: no cover - guards schema drift
         raise ImportError(f"API enum {get_args(_lit)} out of date with {tuple(_names)}")
 
-NOT_FOUND = {404: {"description": "No data for this period or vintage."}}
-router = APIRouter(tags=["api"], responses={422: {"description": "Invalid parameter."}})
+router = APIRouter(
+    tags=["api"],
+    responses={
+        422: {
+            "description": "Invalid parameter: malformed, or refused by the data (a quarter "
+            "without figures, a future vintage, a since not before the period, an unknown "
+            "platform)."
+        }
+    },
+)
 
 
 # -- routes ------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/metrics", response_model=Metrics, response_model_exclude_unset=True, responses=NOT_FOUND
-)
+@router.get("/metrics", response_model=Metrics, response_model_exclude_unset=True)
 def get_metrics(
     d: DataDep,
     period: Period = None,
@@ -83,22 +90,22 @@ def get_metrics(
 ) -> dict[str, Any]:
     """Metrics of one quarter: the same JSON as ``lendscope metrics --format json``."""
     m = d.metrics(vintage)
-    p = d.period(m, period)
+    p, since = check_query(m, period, since)
     out = m.for_period(p)
     if since:
         out["growth_since"] = {"from": since, **{s: m.growth(s, since, p) for s in SERIES}}
     return out
 
 
-@router.get("/periods", response_model=Periods, responses=NOT_FOUND)
+@router.get("/periods", response_model=Periods)
 def get_periods(d: DataDep, vintage: Vintage = None) -> dict[str, Any]:
     """Quarters with data at a vintage (oldest first) and the dataset's vintages."""
     m = d.metrics(vintage)
-    latest = d.period(m, None)
+    latest = check_period(m, None)
     return {"vintage": m.vintage, "latest": latest, "periods": m.periods(), "vintages": d.vintages}
 
 
-@router.get("/series", response_model=list[SeriesPoint], responses=NOT_FOUND)
+@router.get("/series", response_model=list[SeriesPoint])
 def get_series(
     d: DataDep,
     name: Annotated[SeriesName | None, Query(description="One series (default: all).")] = None,
@@ -110,7 +117,7 @@ def get_series(
     return [{k: r[k] for k in keys} for r in m.series if name is None or r["series"] == name]
 
 
-@router.get("/platforms", response_model=list[PlatformRow], responses=NOT_FOUND)
+@router.get("/platforms", response_model=list[PlatformRow])
 def get_platforms(
     d: DataDep,
     period: Annotated[
@@ -120,10 +127,12 @@ def get_platforms(
     platform: Annotated[str | None, Query(max_length=200)] = None,
     vintage: Vintage = None,
 ) -> list[dict[str, Any]]:
-    """Platform amounts and shares of their segment, per quarter."""
+    """Platform amounts and shares of their segment, per quarter (``platform`` in any case)."""
     m = d.metrics(vintage)
+    if platform is not None:
+        platform = check_platform((r["platform"] for r in m.shares), platform, m.vintage)
     rows = []
-    for p in [d.period(m, period)] if period else m.periods():
+    for p in [check_period(m, period)] if period else m.periods():
         for seg in [segment] if segment else SEGMENTS:
             rows += [
                 {"period": p, "segment": seg, **r}
@@ -154,7 +163,15 @@ def get_observations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    """Stored figures, every vintage, filtered and paged (``platform=""`` = segment totals)."""
+    """Stored figures, every vintage, filtered and paged (``platform=""`` = segment totals).
+
+    ``platform`` matches in any case; ``vintage`` is checked as everywhere (not in the future,
+    not before the first figure).
+    """
+    check_vintage(vintage, d.first_published)
+    if platform:
+        known = (r["platform"] for r in d.observations if r["platform"])
+        platform = check_platform(known, platform, vintage or d.latest)
     want = {
         "period": period,
         "segment": segment,
@@ -178,23 +195,27 @@ def get_observations(
     }
 
 
-@router.get("/charts/{name}", responses=NOT_FOUND)
+@router.get("/charts/{name}")
 def get_chart(
     d: DataDep, name: ChartName, period: Period = None, vintage: Vintage = None
 ) -> dict[str, Any]:
     """The report's Vega-Lite spec of a chart, as the dashboard embeds it."""
     m = d.metrics(vintage)
-    return d.chart_spec(m, d.period(m, period), name)
+    return d.chart_spec(m, check_period(m, period), name)
 
 
-def _no_aliases(text: str) -> None:
-    """Refuse YAML anchors and aliases: they can expand a small file into a huge one."""
+def _refuse_unsafe_yaml(content: bytes, name: str) -> None:
+    """422 for YAML the shared loader refuses (anchors and aliases, deep nesting, tags).
+
+    A bounded scan of the event stream, stopped at the first offence; a malformed file passes
+    here and the validator reports it with its line, as ``lendscope validate`` does.
+    """
     try:
-        for event in yaml.parse(text):
-            if isinstance(event, yaml.AliasEvent):
-                raise HTTPException(422, "YAML aliases (*name) are not accepted in uploads")
-    except yaml.YAMLError:
-        return  # the validator reports the syntax error with its line
+        files.check_yaml(files.read_text(content, name, MAX_UPLOAD), name)
+    except files.RefusedInput as e:
+        raise HTTPException(422, f"file {name!r}: {e.message}") from None
+    except files.InputError:
+        return
 
 
 @router.post(
@@ -218,7 +239,7 @@ def post_validate(
         raise HTTPException(415, f"file {name!r}: use a .csv, .yaml or .yml file")
     content = read_upload(file, name)
     if suffix != ".csv":
-        _no_aliases(content.decode("utf-8", errors="replace"))
+        _refuse_unsafe_yaml(content, name)
     with tempfile.TemporaryDirectory(prefix="lendscope-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"  # never the client's name
         path.write_bytes(content)

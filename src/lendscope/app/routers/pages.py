@@ -7,7 +7,6 @@ vendored vega-embed.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from lendscope.app.data import Data
 from lendscope.app.deps import DataDep, render
 from lendscope.dataset.schema import SEGMENTS, SERIES, TABLES, UNATTRIBUTED
+from lendscope.metrics.params import check_period, find_platform, parse_date
 from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.charts import CHARTS, spec
 from lendscope.report.findings import findings
@@ -45,20 +45,16 @@ PageVintage = Annotated[str | None, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
 class View:
     """Metrics, quarter and picker context shared by the period-aware pages.
 
-    An empty ``period`` or ``vintage`` (a form sent without JavaScript) means the latest.
+    An empty ``period`` or ``vintage`` (a form sent without JavaScript) means the latest. Both
+    are checked as by the API and the CLI (:mod:`lendscope.metrics.params`); a refused value
+    is a 422 error page naming the parameter.
     """
 
     def __init__(self, d: DataDep, period: PagePeriod = None, vintage: PageVintage = None):
-        try:
-            vintage_date = date.fromisoformat(vintage) if vintage else None
-        except ValueError:
-            raise HTTPException(
-                422, f"query parameter 'vintage': {vintage!r} is not a date"
-            ) from None
-        period = period or None
+        vintage_date = parse_date(vintage) if vintage else None
         self.d = d
         self.m: MarketMetrics = d.metrics(vintage_date)
-        self.period = d.period(self.m, period)
+        self.period = check_period(self.m, period or None)
         self.vintage = vintage_date
 
     def specs(self, *names: str) -> dict[str, dict]:
@@ -149,11 +145,16 @@ def _platform_spec(name: str, history: list[dict]) -> dict:
 
 @router.get("/platforms/{name}", response_class=HTMLResponse)
 def platform(request: Request, name: str, v: ViewDep) -> HTMLResponse:
-    """One platform: its history, its share of its segment, and the sources behind it."""
+    """One platform: its history, its share of its segment, and the sources behind it.
+
+    The name matches in any case and the page shows its canonical spelling. An unknown name
+    is a 404 (the platform is the resource), not a refused parameter.
+    """
     known = _platforms(v.m)
-    if name not in known or name == UNATTRIBUTED:
+    found = find_platform((k for k in known if k != UNATTRIBUTED), name)
+    if found is None:
         raise HTTPException(404, f"no platform named {name!r}")
-    seg = known[name]
+    name, seg = found, known[found]
     history = [
         {"period": p, **r}
         for p in v.m.periods()
