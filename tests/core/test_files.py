@@ -49,10 +49,10 @@ def test_size_cap_is_checked_on_the_bytes_and_names_file_and_cap(tmp_path):
     p = tmp_path / "big.yaml"
     with open(p, "wb") as f:  # sparse: 3 GiB that read_text must not read
         f.truncate(3 * 1024**3)
-    t = time.process_time()
+    t = time.thread_time()
     with pytest.raises(RefusedInput) as e:
         files.read_text(p)
-    assert time.process_time() - t < 0.5
+    assert time.thread_time() - t < 0.5
     assert str(e.value) == (
         f"{p}: file is 3,221,225,472 bytes, over the 1 MiB limit for an input file"
     )

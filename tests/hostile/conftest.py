@@ -28,5 +28,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"hostile catalogue: {STATS['inputs']} inputs tried in {STATS['runs']} runs, "
             f"{STATS['5xx']} 5xx seen, {STATS['rows_written']} rows written, worst CPU "
-            f"{STATS['worst_cpu_s']:.3f} s ({STATS['worst_case']})"
+            f"{STATS['worst_cpu_s']:.3f} s on the CLI ({STATS['worst_case']}), worst API answer "
+            f"{STATS['worst_wall_s']:.3f} s"
         )

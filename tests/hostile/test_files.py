@@ -62,7 +62,7 @@ def api_call(client, c: Case):
 @pytest.mark.parametrize("case", [p for p in BY_ID if p.values[0].kind != "scenario"])
 def test_api_refuses(case: Case, api) -> None:
     before = upload_leftovers()
-    r = measured(case.id, lambda: api_call(api, case))
+    r = measured(case.id, lambda: api_call(api, case), wall=True)
     server_error(case.id, r.status_code)
     assert upload_leftovers() == before, "upload left on disk"
     if r.status_code == 200:  # validate answers 200 with the problems it found

@@ -116,7 +116,9 @@ def test_request_is_refused_cleanly(api, method, path, kwargs, ok, request) -> N
     case = request.node.callspec.id.split("-")[-1]
     api.cookies.clear()  # each request arrives as a new client would send it
     try:
-        r = measured(case, lambda: api.request(method, path, follow_redirects=False, **kwargs))
+        r = measured(
+            case, lambda: api.request(method, path, follow_redirects=False, **kwargs), wall=True
+        )
     except ValueError:  # the HTTP client itself refuses to send an illegal header
         return
     server_error(case, r.status_code)
