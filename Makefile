@@ -40,6 +40,7 @@ bench: $(UV)
 	.venv/bin/python benchmarks/bench_report.py
 	.venv/bin/python benchmarks/bench_mechanics.py
 	.venv/bin/python benchmarks/bench_risk.py --quick
+	.venv/bin/python benchmarks/bench_parsing.py
 
 clean:
 	rm -rf .venv .tools out

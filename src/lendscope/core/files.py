@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 from collections.abc import Hashable
 from pathlib import Path
@@ -189,7 +190,16 @@ def check_yaml(text: str, name: str, max_depth: int = MAX_DEPTH) -> None:
 
 def load_yaml(text: str, name: str, max_depth: int = MAX_DEPTH) -> Any:
     """The one YAML document in ``text`` as plain data (``None`` if empty); see the module."""
-    return _walk(text, name, max_depth, build=True)
+    # The result is plain lists, dicts and scalars without cycles, so the cyclic collector has
+    # nothing to find; left on, it rescans the whole heap as the objects pile up, which makes the
+    # worst case grow with whatever else the process holds (2x in a long-running server).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _walk(text, name, max_depth, build=True)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Frame:
