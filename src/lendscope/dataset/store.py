@@ -85,9 +85,6 @@ def _stored_user_rows(db: Path) -> list[TableFile]:
 def collect(add: list[str | Path], db: Path | None) -> list[TableFile]:
     """Bundled + previously added + new files, validated together; raises DatasetError."""
     files = bundled_files()
-    for f in files:
-        for r in f.rows:
-            r["_origin"] = BUNDLED
     if db is not None:
         files += _stored_user_rows(db)
     new, problems = check_files(add, base=files)

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from lendscope.core import settings
-from lendscope.dataset.load import BUNDLED, bundled_files, merge
+from lendscope.dataset.load import bundled_files, merge
 from lendscope.dataset.schema import TABLES
 from lendscope.metrics.summary import MarketMetrics
 
@@ -47,9 +47,6 @@ def stored_columns(name: str) -> list[tuple[str, str]]:
 def bundled_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB holding the bundled data in the stored schema."""
     files = bundled_files()
-    for f in files:
-        for r in f.rows:
-            r["_origin"] = BUNDLED
     con = duckdb.connect()
     for name, rows in merge(files).items():
         cols = stored_columns(name)
