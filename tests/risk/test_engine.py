@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from lendscope.core.assets import ASSETS
+from lendscope.risk.behaviour import Borrowers, Depositors
+from lendscope.risk.engine_cefi import CefiParams
 from lendscope.risk.books import parse_book, parse_funding_yaml
 from lendscope.risk.engine import (
     EngineParams,
@@ -22,7 +24,10 @@ from lendscope.risk.scenarios import scenario_from_dict
 from lendscope.risk.synth import synth_book
 from lendscope.risk.var import run_var
 
-NO_FEE = EngineParams(aave_protocol_fee=0.0)
+# Protocol rules alone: no fee, no borrower behaviour, no default pools (hand-computed cases).
+NO_FEE = EngineParams(
+    aave_protocol_fee=0.0, borrowers=Borrowers(max_share=0.0), default_liquidity=False
+)
 POS = (
     "position_id,owner,platform,protocol,collateral_asset,collateral_amount,debt_asset,"
     "debt_amount,liquidation_threshold,bonus,collateral_price_usd\n"
@@ -119,11 +124,20 @@ def test_cefi_run_on_short_deposits_fails_on_expected_day():
          "deposits": [{"tenor_days": 0, "amount_usd": 1000, "runoff": 0.05},
                       {"tenor_days": 30, "amount_usd": 1000, "runoff": 0.05}]},
     )  # fmt: skip
-    s = stress_summary(fund, shock(days=5), 0)
+    news = parse_book("c.yaml", "events:\n  - {date: 2000-01-01, kind: news, intensity: 1.0}\n")
+    fund.extend(news)
+    # A lasting news item (signal 1 every day) runs deposits off at their 5%/day; the lender
+    # fails the day it cannot pay (no freeze grace).
+    prm = EngineParams(cefi=CefiParams(depositors=Depositors(news_half_life=1e12),
+                                       max_freeze_days=0))  # fmt: skip
+    s = stress_summary(fund, shock(days=5), 0, prm)
     # Day 1 pays 50 (left 50), day 2 47.5 (left 2.5), day 3 45.125 > 2.5: cannot pay.
     assert s["failed_lenders"] == [
-        {"lender": "L", "day": 3, "date": "2000-01-04", "reason": "illiquid"}
-    ]
+        {"lender": "L", "day": 3, "date": "2000-01-04", "reason": "illiquid",
+         "frozen_date": "2000-01-04"}
+    ]  # fmt: skip
+    calm = stress_summary(fund.__class__(funding=fund.funding), shock(days=5), 0, prm)
+    assert calm["failed_lenders"] == [] and calm["cefi"]["lenders"][0]["withdrawn_usd"] == 0
     (lender,) = s["cefi"]["lenders"]
     assert lender["days_to_illiquid"] == 3 and lender["days_to_insolvent"] is None
     assert lender["withdrawn_usd"] == pytest.approx(50 + 47.5 + 45.125, abs=0.01)  # then frozen
@@ -155,7 +169,7 @@ def test_contagion_cefi_lender_liquidated_on_chain():
     assert lender["onchain_liquidated_usd"] == pytest.approx(100 * 0.5 / 1.05, abs=0.01)
     assert lender["onchain_losses_usd"] == pytest.approx(30, abs=0.01)  # its equity in the loan
     assert s["failed_lenders"] == [
-        {"lender": "L", "day": 1, "date": "2000-01-02", "reason": "insolvent"}
+        {"lender": "L", "day": 1, "date": "2000-01-02", "reason": "insolvent", "frozen_date": None}
     ]
 
 

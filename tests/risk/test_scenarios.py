@@ -41,34 +41,62 @@ def test_builtins_load_and_are_well_formed():
         assert s.full_paths().shape == (s.steps + 1, len(ASSETS))
 
 
-def test_2022_replays_the_documented_figures():
+def test_2022_replays_real_daily_closes():
     s = load_builtin("2022")
-    assert s.dates[0] == dt.date(2022, 5, 1) and s.dates[-1] == dt.date(2022, 12, 31)
+    assert s.dates[0] == dt.date(2022, 5, 1) and s.dates[-1] == dt.date(2023, 1, 31)
+    usd = s.usd_start
+
+    def close(asset: str, day: dt.date) -> float:
+        return float(s.path(asset)[s.dates.index(day)] * usd[asset])
+
+    # The cited actuals: BTC ~$31.8k on 31 May; ETH about -15% on 13 June.
+    assert close("BTC", dt.date(2022, 5, 31)) == pytest.approx(31_800, rel=0.01)
+    eth = s.path("ETH")
+    june = [i for i, d in enumerate(s.dates) if d.month == 6 and d.year == 2022]
+    worst = june[int(np.argmin(eth[june] / eth[[i - 1 for i in june]]))]
+    assert s.dates[worst] == dt.date(2022, 6, 13) and eth[worst] / eth[worst - 1] < 0.85
     day = s.dates.index(dt.date(2022, 5, 13))
-    assert s.path("LUNA")[day] < 1e-4 and s.path("UST")[day] < 0.2  # Terra to ~0 in May
-    assert s.path("UST")[-1] < 0.05
-    ratio = s.path("stETH") / s.path("ETH")
-    assert ratio.min() == pytest.approx(1 - 0.0625)  # Galaxy: 6.25% discount
-    gbtc_discount = 1 - 0.75 * (s.path("GBTC") / s.path("BTC"))  # 25% discount on 1 May
-    assert gbtc_discount.max() == pytest.approx(0.489, abs=1e-3)  # Galaxy: 48.9%
+    assert s.path("LUNA")[day] < 1e-5 and s.path("UST")[day] < 0.3  # Terra to ~0 in May
+    ratio = s.path("stETH") * usd["stETH"] / (s.path("ETH") * usd["ETH"])
+    june18 = s.dates.index(dt.date(2022, 6, 18))
+    assert ratio[june18] == pytest.approx(1 - 0.0625, abs=0.002)  # Galaxy: a 6.25% discount
     assert 0.09 <= s.path("miner_collateral").min() <= 0.15  # -85…-91%
     assert s.path("alt").min() == pytest.approx(0.23)  # -77% ex-BTC/stables
-    assert s.depeg["UST"] and s.depeg["stETH"] and not s.depeg["ETH"]
+    assert s.depeg["UST"] and not s.depeg["ETH"]
+    assert s.history_market_debt_usd == 64.4e9 and "galaxy" in s.market_debt_source
 
 
-def test_episode_scenarios():
+def test_episode_scenarios_use_cited_lows():
     bt = load_builtin("black-thursday")
     eth = bt.path("ETH")
-    assert 1 - eth[1] / eth[0] == pytest.approx(0.43)
+    assert bt.usd_start["ETH"] == pytest.approx(194.87)
+    assert eth.min() * 194.87 == pytest.approx(95.18)  # 13 Mar intraday low, not the close
     assert bt.liquidity["ETH"].impact_multiplier > 1
     usdc = load_builtin("usdc-depeg-2023")
-    assert usdc.path("USDC").min() == pytest.approx(0.88)
-    assert usdc.path("DAI").min() == pytest.approx(0.90)
+    assert usdc.path("USDC").min() * usdc.usd_start["USDC"] == pytest.approx(0.8774)
     assert usdc.path("USDC")[-1] > 0.98
     aug = load_builtin("aug-2024")
-    assert aug.path("ETH").min() == pytest.approx(0.80)
-    kind, _, b = aug.impact_params()
-    assert kind[ASSETS.index("ETH")] == 1 and b[ASSETS.index("ETH")] == pytest.approx(1e10)
+    day = aug.dates.index(dt.date(2024, 8, 5))
+    assert aug.path("ETH")[day] * aug.usd_start["ETH"] == pytest.approx(2122.55)
+    # stETH keeps its close ratio to ETH at ETH's intraday low
+    assert aug.path("stETH")[day] / aug.path("ETH")[day] == pytest.approx(1.0, abs=0.01)
+    assert aug.liquidity["ETH"].adv_usd == pytest.approx(1e10)
+
+
+def test_assets_a_scenario_leaves_out_follow_their_underlying():
+    s = load_scenario_text("name: t\ndays: 10\nshocks: {BTC: -0.37, ETH: 0.17}\n")
+    assert s.path("WBTC")[-1] == pytest.approx(0.63) and s.path("GBTC")[-1] == pytest.approx(0.63)
+    assert s.path("stETH")[-1] == pytest.approx(1.17)
+    assert s.path("wstETH")[-1] == pytest.approx(1.17 * 1.04 ** (10 / 365))  # Lido accrual
+    assert s.path("USDC")[-1] == 1.0
+
+
+def load_scenario_text(text: str):
+    import yaml
+
+    from lendscope.risk.scenarios import scenario_from_dict
+
+    return scenario_from_dict(yaml.safe_load(text))
 
 
 def test_user_shock_file(tmp_path):

@@ -13,7 +13,7 @@ import datetime as dt
 DEFAULT_PRICES: dict[str, float] = {
     "BTC": 110_000.0, "ETH": 4_000.0, "stETH": 4_000.0, "wstETH": 4_800.0, "WBTC": 110_000.0,
     "USDC": 1.0, "USDT": 1.0, "DAI": 1.0, "UST": 1.0, "LUNA": 1.0, "GBTC": 85.0, "SOL": 200.0,
-    "miner_collateral": 1.0, "alt": 1.0,
+    "miner_collateral": 1.0, "alt": 1.0, "FTT": 2.0, "CEL": 0.5,
 }  # fmt: skip
 #: Liquidation rules the engine implements, by protocol name in the DeFi positions file.
 PROTOCOLS = ("aave_v3", "morpho_blue", "compound_v3")
@@ -67,9 +67,50 @@ class Loans:
     margin_call_ltv: list[float] = dataclasses.field(default_factory=list)
     liquidation_ltv: list[float] = dataclasses.field(default_factory=list)
     unsecured: list[bool] = dataclasses.field(default_factory=list)
+    #: Open-term loans the lender can recall: days of notice (None = not callable).
+    notice_days: list[int | None] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Counterparty:
+    """A named borrower: when it defaults (a date, or never) and what its creditors recover."""
+
+    name: str
+    default_date: dt.date | None = None
+    recovery: float = 0.0  # share of an unsecured claim recovered
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class CreditLine:
+    """A committed line ``provider`` gives ``borrower`` (a lender); gone if the provider fails."""
+
+    provider: str
+    borrower: str
+    limit_usd: float
+    start: dt.date
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class BookEvent:
+    """A dated event at ``lenders`` (all if empty).
+
+    ``news`` raises run-off by ``intensity`` (extra share of deposits withdrawn per day,
+    decaying); ``capital`` adds ``usd`` of illiquid capital (e.g. a parent's promissory note);
+    ``liquidity`` adds ``usd`` of cash.
+    """
+
+    day: dt.date
+    kind: str  # news | capital | liquidity
+    lenders: tuple[str, ...] = ()
+    intensity: float = 0.0
+    usd: float = 0.0
+    label: str = ""
+    source: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +140,9 @@ class Book:
     loans: Loans = dataclasses.field(default_factory=Loans)
     funding: dict[str, Funding] = dataclasses.field(default_factory=dict)
     sources: list[str] = dataclasses.field(default_factory=list)
+    counterparties: dict[str, Counterparty] = dataclasses.field(default_factory=dict)
+    credit_lines: list[CreditLine] = dataclasses.field(default_factory=list)
+    events: list[BookEvent] = dataclasses.field(default_factory=list)
 
     def extend(self, other: Book) -> None:
         """Append ``other`` (ids must stay unique)."""
@@ -112,6 +156,12 @@ class Book:
             if name in self.funding:
                 raise BookError(f"{', '.join(other.sources)}: lender {name!r}: funding given twice")
             self.funding[name] = f
+        for name, c in other.counterparties.items():
+            if name in self.counterparties:
+                raise BookError(f"{', '.join(other.sources)}: counterparty {name!r} given twice")
+            self.counterparties[name] = c
+        self.credit_lines += other.credit_lines
+        self.events += other.events
         self.sources += other.sources
 
     def lenders(self) -> list[str]:

@@ -8,6 +8,8 @@ Four file kinds, recognised by their header (CSV) or shape (YAML); see ``docs/bo
   unsecured flag.
 * Lender funding, CSV (``item`` column) or YAML: deposits by withdrawal tenor, own capital,
   liquid assets.
+* Credit links, YAML (:mod:`.book_credit`): named counterparties and default dates, credit lines,
+  dated news and capital events.
 
 Amounts are token units; ``*_price_usd`` columns (default: :data:`DEFAULT_PRICES`) turn them into
 USD at the scenario's start, which is all the engine needs: scenarios are price multipliers.
@@ -25,6 +27,7 @@ from typing import Any
 
 from lendscope.core import files
 from lendscope.core.assets import ASSETS
+from lendscope.risk import book_credit
 from lendscope.risk.book_rows import read_rows, unique_ids
 from lendscope.risk.book_types import (
     PROTOCOL_DEFAULTS,
@@ -146,6 +149,10 @@ def parse_loans(src: str, text: str, lender: str | None = None) -> Book:
         ln.margin_call_ltv.append(ladder[1])
         ln.liquidation_ltv.append(ladder[2])
         ln.unsecured.append(unsecured)
+        notice = r.num("notice_days", -1.0)
+        if notice != int(notice) or notice < -1:
+            r.fail("notice_days", f"whole days of notice (empty: not callable), got {notice}")
+        ln.notice_days.append(None if notice < 0 else int(notice))
     book.loans = ln
     return book
 
@@ -242,7 +249,10 @@ def parse_book(src: str, text: str) -> Book:
     """Parse one book file's text; the kind comes from the name's suffix and CSV header."""
     try:
         if src.lower().endswith((".yaml", ".yml")):
-            return parse_funding_yaml(src, files.load_yaml(text, src))
+            data = files.load_yaml(text, src)
+            if isinstance(data, Mapping) and set(data) & set(book_credit.KEYS):
+                return book_credit.parse_credit_yaml(src, data)
+            return parse_funding_yaml(src, data)
         cols = set(files.read_csv_header(text, src))
     except files.InputError as e:
         raise BookError(str(e)) from None
@@ -279,10 +289,19 @@ def load_books(paths: Iterable[str | Path]) -> Book:
 
 
 def check_book(book: Book) -> None:
-    """Cross-file checks: every lender with loans has funding."""
+    """Cross-file checks: every lender with loans has funding; links name known lenders."""
+    where = ", ".join(book.sources)
     missing = sorted(set(book.loans.lender) - set(book.funding))
     if missing:
         raise BookError(
-            f"{', '.join(book.sources)}: lender {missing[0]!r}: loans but no funding file "
+            f"{where}: lender {missing[0]!r}: loans but no funding file "
             "(deposits by tenor, own capital, liquid assets)"
         )
+    lenders = set(book.lenders())
+    for i, cl in enumerate(book.credit_lines):
+        if cl.borrower not in lenders:
+            raise BookError(f"{where}: credit_lines[{i}]: borrower: unknown lender {cl.borrower!r}")
+    for i, ev in enumerate(book.events):
+        for name in ev.lenders:
+            if name not in lenders:
+                raise BookError(f"{where}: events[{i}]: lenders: unknown lender {name!r}")

@@ -1,13 +1,16 @@
 """The stress engine: revalue, liquidate by protocol rules, feed sales back into prices, repeat.
 
-Each scenario day: prices are the scenario multipliers times each asset's price impact of all
-collateral sold so far (square-root law or constant-product depth, from the scenario's
-``liquidity``). Within the day a fixed point is iterated: liquidate every position that is
-unhealthy at the current prices (Aave v3 close factor and bonus, Morpho Blue LIF, Compound v3
-absorb, Maker bark + Dutch auction), run CeFi margin calls and forced sales, sell all seized
-collateral into the same per-asset market, recompute prices, and repeat until nobody new is
-liquidated. That shared market is the contagion channel across segments; a CeFi lender's own
-on-chain positions (``owner`` = lender) are liquidated on-chain and their losses hit its capital.
+Each scenario day: prices are the scenario multipliers (every asset following its underlying)
+times the impact of forced sales on each liquidity pool (:mod:`lendscope.risk.prices`: shared
+pools, a permanent part and a temporary part that decays, a floor the depth implies; for a
+historical scenario only the book's selling in excess of the market the history already
+contains). Borrowers first act on their health (:mod:`lendscope.risk.behaviour`: a share tops
+up or repays), then a fixed point is iterated: liquidate every position that is unhealthy at
+the current prices (Aave v3 close factor and bonus, Morpho Blue LIF, Compound v3 absorb, Maker
+bark + Dutch auction), default the loans of counterparties that fail today, run CeFi margin
+calls and forced sales, sell all seized collateral into the pools, recompute prices, and repeat
+until nobody new is liquidated. That shared market is the contagion channel across segments; a
+CeFi lender's own on-chain positions (``owner`` = lender) are liquidated on-chain and their losses hit its capital.
 
 Bad debt follows Risk DAO: Σ over accounts (platform, owner) of max(0, debt - collateral),
 unweighted, plus CeFi credit losses. Values are USD; books carry USD at the scenario's start prices.
@@ -27,8 +30,10 @@ from lendscope.mechanics.compound_v3 import FACTOR_SCALE, absorb_vec, liquidatab
 from lendscope.mechanics.intmath import WAD
 from lendscope.mechanics.maker import expected_auction_proceeds_vec, unsafe_vec
 from lendscope.mechanics.morpho_blue import full_liquidation_vec
-from lendscope.risk.book_types import SEGMENTS, Book
+from lendscope.risk.behaviour import Borrowers
+from lendscope.risk.book_types import DEFAULT_PRICES, SEGMENTS, Book
 from lendscope.risk.engine_cefi import CefiBook, CefiParams
+from lendscope.risk.prices import DEFAULT_LIQUIDITY, Market
 from lendscope.risk.scenarios import Scenario
 
 PROTOCOL_CODE = {"aave_v3": 0, "morpho_blue": 1, "compound_v3": 2, "maker": 3}
@@ -42,19 +47,17 @@ class EngineParams:
     aave_protocol_fee: float = 0.10  # share of the bonus kept by the Aave treasury
     auction_discount: float = 0.05  # Maker keepers take at market x (1 - discount)
     max_iter: int = 25
+    borrowers: Borrowers = dataclasses.field(default_factory=Borrowers)
     cefi: CefiParams = dataclasses.field(default_factory=CefiParams)
+    default_liquidity: bool = True  # pools a scenario leaves out use DEFAULT_LIQUIDITY
 
 
-def impact(q: np.ndarray, kind: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Price multiplier of having sold ``q`` (USD at the start price) per asset.
-
-    Same curves as the cascade kernel: 1 sqrt law max(1e-9, 1 - a·√(q/b)), 2 constant product
-    1/(1 + q/b)², 0 none.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sq = np.maximum(1e-9, 1.0 - a * np.sqrt(q / b))
-        cp = 1.0 / (1.0 + q / b) ** 2
-    return np.where(kind == 1, sq, np.where(kind == 2, cp, 1.0))
+def excess_share(scenario: Scenario, book: Book) -> float:
+    """Share of the book's forced sales that moves prices beyond what the history contains."""
+    if scenario.history_market_debt_usd is None:
+        return 1.0
+    debt = sum(book.positions.debt_usd) + sum(book.loans.principal_usd)
+    return max(0.0, 1.0 - scenario.history_market_debt_usd / debt) if debt > 0 else 0.0
 
 
 def repay_to_restore_hf(coll: float, debt: float, lt: float, bonus: float) -> float:
@@ -86,7 +89,26 @@ class Positions:
         keys = sorted(set(accounts))
         self.account = np.array([keys.index(a) for a in accounts], np.int64)
         self.liq_usd = np.zeros(len(self.c))
+        self.repaid_usd = np.zeros(len(self.c))  # voluntary repayments (behaviour)
         self.n_liquidations = 0
+
+    def health(self, P: np.ndarray) -> np.ndarray:
+        """Health factor c·P_c·LT / (d·P_d) per position (inf without debt)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.d > 0, self.c * P[self.ca] * self.lt / (self.d * P[self.da]),
+                            np.inf)  # fmt: skip
+
+    def act(self, P: np.ndarray, who: Borrowers) -> None:
+        """Borrowers below ``act_hf`` repay a share of their debt back to ``target_hf``."""
+        h = self.health(P)
+        a = who.share(h)
+        m = (a > 0) & (self.c > 0)
+        if not m.any():
+            return
+        goal = self.c[m] * P[self.ca[m]] * self.lt[m] / (who.target_hf * P[self.da[m]])
+        cut = a[m] * np.maximum(self.d[m] - goal, 0.0)
+        self.d[m] -= cut
+        self.repaid_usd[m] += cut * P[self.da[m]]
 
     def liquidate(self, P: np.ndarray, prm: EngineParams) -> np.ndarray:
         """One round of liquidations at prices ``P``; returns collateral units sold per position."""
@@ -180,7 +202,9 @@ class StressRun:
     scenario: Scenario
     book: Book
     seed: int
-    prices: np.ndarray  # (days + 1, assets) after impact
+    prices: np.ndarray  # (days + 1, assets) multipliers after impact
+    usd_start: np.ndarray  # start price per asset, USD
+    excess_share: float
     liquidated: dict[str, np.ndarray]  # segment -> per-day liquidated USD
     bad_debt: dict[str, np.ndarray]  # segment -> per-day bad debt USD (end of day)
     by_platform: dict[tuple[str, str], dict[str, float]]
@@ -190,38 +214,49 @@ class StressRun:
     exposures: list[dict]
     onchain_liquidated: dict[str, float]
     counts: Mapping[str, int]
+    repaid_usd: float = 0.0  # debt borrowers repaid or topped up on their own (behaviour)
 
 
 def run_stress(
     book: Book, scenario: Scenario, seed: int = 0, params: EngineParams | None = None
 ) -> StressRun:
-    """Run ``book`` through ``scenario`` day by day with the liquidation cascade."""
+    """Run ``book`` through ``scenario`` day by day with behaviour and the liquidation cascade."""
     prm = params or EngineParams()
     S = scenario.full_paths()
-    kind, ia, ib = scenario.impact_params()
+    liquidity = dict(DEFAULT_LIQUIDITY) if prm.default_liquidity else {}
+    liquidity.update(scenario.liquidity)
+    share = excess_share(scenario, book)
+    market = Market(liquidity, share)
     pos = Positions(book)
     cefi = CefiBook(book, scenario.dates[0], prm.cefi, seed)
     exposures = cefi.exposures()
     owner_lender = np.array([cefi.lenders.index(o) if o in cefi.lenders else -1 for o in pos.owner])
     eq0 = pos.c - pos.d  # start prices are 1
-    q = np.zeros(len(ASSETS))
     n_days = len(S) - 1
     prices = np.ones((n_days + 1, len(ASSETS)))
     liq = {s: np.zeros(n_days) for s in SEGMENTS}
     bad = {s: np.zeros(n_days) for s in SEGMENTS}
     seg = np.array([SEGMENTS.index(s) for s in pos.segment], np.int64)
+    sold_total = np.zeros(len(ASSETS))
     for t in range(1, n_days + 1):
         liq_before = pos.liq_usd.sum(), cefi.liq_usd.sum()
         seg_before = np.bincount(seg, pos.liq_usd, 3) if len(seg) else np.zeros(3)
-        for _ in range(prm.max_iter):
-            P = S[t] * impact(q, kind, ia, ib)
+        pos.act(S[t] * market.multipliers(), prm.borrowers)
+        pending = np.zeros(len(market.pools))
+        for it in range(prm.max_iter):
+            P = S[t] * market.multipliers(pending)
             sold = _by(pos.ca, pos.liquidate(P, prm), len(ASSETS))
+            if it == 0:
+                sold += _by(cefi.ca, cefi.defaults(t, P), len(ASSETS))
             sold += _by(cefi.ca, cefi.margin(t, P), len(ASSETS))
             if not sold.any():
                 break
-            q += sold
-        P = S[t] * impact(q, kind, ia, ib)
+            sold_total += sold
+            pending += market.to_pools(sold)
+        market.book(pending)
+        P = S[t] * market.multipliers()
         prices[t] = P
+        market.end_of_day()
         if (owner_lender >= 0).any():  # contagion: lenders' on-chain equity losses
             eq = pos.c * P[pos.ca] - pos.d * P[pos.da]
             loss = np.where(owner_lender >= 0, eq0 - np.maximum(eq, 0.0), 0.0)
@@ -261,9 +296,10 @@ def run_stress(
         if (owner_lender == i).any()
     }
     counts = {"defi_cdp_liquidations": pos.n_liquidations, **cefi.counts}
+    usd = np.array([scenario.usd_start.get(a, DEFAULT_PRICES[a]) for a in ASSETS])
     return StressRun(
-        scenario, book, seed, prices, liq, bad, by_platform, by_asset, q, cefi, exposures,
-        onchain, counts,
+        scenario, book, seed, prices, usd, share, liq, bad, by_platform, by_asset, sold_total,
+        cefi, exposures, onchain, counts, float(pos.repaid_usd.sum()),
     )  # fmt: skip
 
 

@@ -1,18 +1,24 @@
-"""CeFi side of the stress engine: margin ladders, top-ups, forced sales, credit losses, liquidity.
+"""CeFi side of the stress engine: margin calls, credit events, runs, credit lines, failures.
 
-Each day a secured loan is revalued (debt = principal·P_asset·(1 + rate·t/365), LTV against
-its collateral). At the margin-call LTV the borrower tops up to the initial LTV with probability
-``topup_prob`` (one seeded draw per call); otherwise after ``cure_days`` the lender sells just
-enough collateral to get back to the initial LTV (``partial_sale_vec``). At the liquidation LTV
-it sells everything needed to repay, and any shortfall is a credit loss (``liquidation_vec``).
-Unsecured loans default, with loss ``unsecured_lgd``, once the BTC/ETH drawdown passes
-``unsecured_default_drawdown`` (the 2022 pattern: 3AC, Alameda). Loans repay at maturity.
+**Loans.** A secured loan is revalued daily (debt = principal·P_asset·(1 + rate·t/365)). At the
+margin-call LTV the borrower tops up to the initial LTV with the health hazard of
+:class:`~lendscope.risk.behaviour.Borrowers` (health = liquidation LTV / LTV, one seeded draw
+per call); otherwise after ``cure_days`` the lender sells enough collateral to get back to the
+initial LTV, and at the liquidation LTV it sells all it needs to repay (shortfall = credit loss).
 
-Liquidity: a deposit bucket is withdrawable after its tenor and runs off at
-``runoff·(1 + panic·drawdown)`` of what is left per day. Withdrawals are paid from liquid
-assets, which loan repayments and sale proceeds refill. A lender *fails* on the first day its
-liquid assets go negative (cannot pay: withdrawals freeze) or its capital (own capital minus
-credit losses minus on-chain losses) reaches zero (insolvent).
+**Credit events.** A loan defaults when its counterparty does: on the counterparty's
+``default_date`` (book credit file), when the counterparty is a lender of the book that fails,
+or — for unsecured loans to counterparties the book does not name — once the BTC/ETH drawdown
+from the start passes a threshold drawn per counterparty (seeded, uniform in
+``unnamed_default_drawdown``). A defaulted secured loan's collateral is sold; an unsecured
+claim recovers the counterparty's ``recovery`` (``1 - unsecured_lgd`` when unnamed).
+
+**Liquidity.** Deposits past their tenor run off with the stress signal of
+:class:`~lendscope.risk.behaviour.Depositors` (zero when calm). Withdrawals are paid from liquid
+assets, refilled by repayments, sales, recalls of open-term loans (once liquid assets fall
+below ``recall_trigger`` of deposits) and committed credit lines (while their provider stands).
+A lender **freezes** on the first day it cannot pay; it **fails** when it is insolvent (capital
+after losses <= 0) or has stayed frozen ``max_freeze_days``.
 """
 
 from __future__ import annotations
@@ -24,28 +30,31 @@ import numpy as np
 
 from lendscope.core.assets import ASSETS
 from lendscope.mechanics.offchain import liquidation_vec, partial_sale_vec, top_up_vec
+from lendscope.risk.behaviour import Borrowers, Depositors
 from lendscope.risk.book_types import Book
 
 OPEN_TERM = 10**9  # maturity day of open-term loans
+NEVER = 10**9
 _BTC, _ETH = ASSETS.index("BTC"), ASSETS.index("ETH")
 
 
 @dataclasses.dataclass(frozen=True)
 class CefiParams:
-    """Behavioural assumptions of the CeFi model (documented defaults, not fitted)."""
+    """Behaviour of CeFi borrowers, depositors and lenders (``docs/risk-calibration.md``)."""
 
-    topup_prob: float = 0.5
+    borrowers: Borrowers = dataclasses.field(default_factory=Borrowers)
+    depositors: Depositors = dataclasses.field(default_factory=Depositors)
     cure_days: int = 1
     slippage: float = 0.02
-    unsecured_default_drawdown: float = 0.5
+    unnamed_default_drawdown: tuple[float, float] = (0.5, 0.95)
     unsecured_lgd: float = 0.6
-    runoff: float = 0.02  # per day, when a funding bucket gives none
-    panic: float = 4.0  # run-off multiplier per unit of BTC/ETH drawdown
+    recall_trigger: float = 0.10  # BlockFi's guideline: >= 10% of on-demand obligations on hand
+    max_freeze_days: int = 30
 
 
-def drawdown(prices: np.ndarray) -> float:
-    """Market drawdown used for runs and unsecured defaults: 1 - mean(BTC, ETH multiplier)."""
-    return max(0.0, 1.0 - 0.5 * (prices[_BTC] + prices[_ETH]))
+def market_level(prices: np.ndarray) -> float:
+    """BTC/ETH level the drawdowns are measured on: the mean of the two multipliers."""
+    return 0.5 * (prices[_BTC] + prices[_ETH])
 
 
 class CefiBook:
@@ -55,6 +64,7 @@ class CefiBook:
         ln, self.p = book.loans, params
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, 0xCEF1]))
         self.lenders = book.lenders()
+        nl, n = len(self.lenders), len(ln)
         self.li = np.array([self.lenders.index(x) for x in ln.lender], np.int64)
         self.p0 = np.array(ln.principal_usd, float)
         self.asset = np.array(ln.asset, np.int64)
@@ -66,10 +76,13 @@ class CefiBook:
             np.array(x, float) for x in (ln.initial_ltv, ln.margin_call_ltv, ln.liquidation_ltv)
         )
         self.unsec = np.array(ln.unsecured, bool)
-        self.open = np.ones(len(self.p0), bool)
-        self.call_day = np.full(len(self.p0), -1)
+        notice = ln.notice_days or [None] * n
+        self.notice = np.array([-1 if x is None else x for x in notice], np.int64)
+        self.recall_due = np.full(n, -1)
+        self.open = np.ones(n, bool)
+        self.call_day = np.full(n, -1)
         self.cpty = list(ln.counterparty)
-        nl = len(self.lenders)
+        self._default_days(book, start)
         fund = [book.funding.get(x) for x in self.lenders]
         self.capital0 = np.array([f.own_capital_usd if f else 0.0 for f in fund])
         self.liquid = np.array([f.liquid_assets_usd if f else 0.0 for f in fund])
@@ -78,23 +91,92 @@ class CefiBook:
         self.d_lender = np.array([i for i, _ in dep], np.int64)
         self.d_tenor = np.array([d.tenor_days for _, d in dep], np.int64)
         self.d_left = np.array([d.amount_usd for _, d in dep], float)
-        self.d_rate = np.array([params.runoff if d.runoff is None else d.runoff for _, d in dep])
+        base = params.depositors.base
+        self.d_rate = np.array([base if d.runoff is None else d.runoff for _, d in dep])
         self.deposits0 = np.bincount(self.d_lender, self.d_left, nl) if dep else np.zeros(nl)
+        self.lines = [
+            (self.lenders.index(c.borrower), c.provider, c.limit_usd, (c.start - start).days)
+            for c in book.credit_lines
+        ]
+        self.drawn = np.zeros(nl)
+        self.events = [(ev, (ev.day - start).days) for ev in book.events]
+        self.support = np.zeros(nl)  # capital injections
         self.loss = np.zeros(nl)  # credit losses
         self.onchain_loss = np.zeros(nl)
         self.withdrawn = np.zeros(nl)
         self.failed_day = np.full(nl, -1)
-        self.illiquid_day = np.full(nl, -1)
+        self.frozen_day = np.full(nl, -1)
+        self.illiquid_day = self.frozen_day  # the day it could not pay (name kept for results)
         self.insolvent_day = np.full(nl, -1)
-        self.counts = {"margin_calls": 0, "top_ups": 0, "forced_sales": 0, "liquidations": 0}
+        self.counts = {"margin_calls": 0, "top_ups": 0, "forced_sales": 0, "liquidations": 0,
+                       "defaults": 0, "recalls": 0}  # fmt: skip
         self.forced_sales_usd = 0.0
         self.unsecured_losses_usd = 0.0
-        self.liq_usd = np.zeros(len(self.p0))  # debt repaid by forced sales/liquidations
-        self.bad_usd = np.zeros(len(self.p0))  # realised credit losses per loan
+        self.default_losses_usd = 0.0
+        self.liq_usd = np.zeros(n)  # debt repaid by forced sales/liquidations
+        self.bad_usd = np.zeros(n)  # realised credit losses per loan
+        self.peak = 1.0
+        self.signal = np.zeros(nl)
+
+    def _default_days(self, book: Book, start: dt.date) -> None:
+        """Default day per loan from the counterparty list; unnamed: a drawn drawdown threshold."""
+        n = len(self.cpty)
+        self.def_day = np.full(n, NEVER)
+        self.recovery = np.full(n, 1.0 - self.p.unsecured_lgd)
+        self.def_dd = np.full(n, np.inf)
+        lo, hi = self.p.unnamed_default_drawdown
+        named = set(book.counterparties) | set(self.lenders)
+        pairs = zip(self.cpty, self.unsec, strict=True)
+        unnamed = sorted({c for c, u in pairs if u and c not in named})
+        # One draw per unnamed counterparty, in name order: same seed, same thresholds.
+        thr = dict(zip(unnamed, self.rng.uniform(lo, hi, len(unnamed)), strict=True))
+        for j, c in enumerate(self.cpty):
+            cp = book.counterparties.get(c)
+            if cp is not None:
+                self.recovery[j] = cp.recovery
+                if cp.default_date is not None:
+                    self.def_day[j] = (cp.default_date - start).days
+            elif c in thr:
+                self.def_dd[j] = thr[c]
+        self.lender_cpty = np.array([self.lenders.index(c) if c in self.lenders else -1
+                                     for c in self.cpty], np.int64)  # fmt: skip
+        self.providers_down: set[str] = set()
+        self.cp_default_day = {
+            c.name: (c.default_date - start).days for c in book.counterparties.values()
+            if c.default_date is not None
+        }  # fmt: skip
 
     def debt(self, t: int, P: np.ndarray) -> np.ndarray:
         """Debt in USD at day ``t``: principal at the asset's price plus simple interest."""
         return self.p0 * P[self.asset] * (1.0 + self.rate * t / 365.0)
+
+    def defaults(self, t: int, P: np.ndarray) -> np.ndarray:
+        """Loans whose counterparty defaults today; returns collateral units sold per loan."""
+        sold = np.zeros(len(self.p0))
+        dd = 1.0 - market_level(P)
+        failed_lender = (self.lender_cpty >= 0) & (
+            self.failed_day[np.maximum(self.lender_cpty, 0)] >= 0
+        )
+        hit = np.flatnonzero(
+            self.open & ((self.def_day <= t) | (dd >= self.def_dd) | failed_lender)
+        )
+        if not len(hit):
+            return sold
+        D, px, h = self.debt(t, P)[hit], P[self.ca[hit]], self.p.slippage
+        coll = np.where(self.unsec[hit], 0.0, self.c[hit] * px * (1 - h))
+        paid = np.minimum(D, coll)
+        lost = (D - paid) * (1.0 - self.recovery[hit])
+        np.add.at(self.liquid, self.li[hit], paid + (D - paid) * self.recovery[hit])
+        np.add.at(self.loss, self.li[hit], lost)
+        self.bad_usd[hit] += lost
+        self.default_losses_usd += float(lost.sum())
+        self.unsecured_losses_usd += float(lost[self.unsec[hit]].sum())
+        self.counts["defaults"] += len(hit)
+        sold[hit] = np.where(self.unsec[hit], 0.0, np.minimum(self.c[hit], D / (px * (1 - h))))
+        self.c[hit] = 0.0
+        self.open[hit] = False
+        self.providers_down |= {self.cpty[j] for j in hit}
+        return sold
 
     def margin(self, t: int, P: np.ndarray) -> np.ndarray:
         """Margin calls, top-ups, forced sales and liquidations at prices ``P``.
@@ -116,7 +198,9 @@ class CefiBook:
         if len(new):
             self.counts["margin_calls"] += len(new)
             # One draw per new call, in book order: same seed, same outcome.
-            up = new[self.rng.random(len(new)) < self.p.topup_prob]
+            odds = self.p.borrowers.share(self.ll[new] / ltv[new]) / self.p.borrowers.max_share
+            odds *= self.p.borrowers.max_share
+            up = new[self.rng.random(len(new)) < odds]
             self.counts["top_ups"] += len(up)
             self.c[up] += top_up_vec(D[up], self.c[up], px[up], self.l0[up])
             self.call_day[np.setdiff1d(new, up)] = t
@@ -153,37 +237,74 @@ class CefiBook:
         return sold
 
     def settle(self, t: int, P: np.ndarray) -> None:
-        """End of day ``t``: maturities, unsecured defaults, withdrawals, failure checks."""
+        """End of day ``t``: maturities, recalls, events, withdrawals, lines, freeze and failure."""
         D = self.debt(t, P)
-        matured = self.open & (self.mat <= t)
-        np.add.at(self.liquid, self.li[matured], D[matured])
-        self.open &= ~matured
-        dd = drawdown(P)
-        if dd >= self.p.unsecured_default_drawdown:
-            bust = np.flatnonzero(self.open & self.unsec)
-            lost = D[bust] * self.p.unsecured_lgd
-            np.add.at(self.loss, self.li[bust], lost)
-            self.bad_usd[bust] += lost
-            self.unsecured_losses_usd += float(lost.sum())
-            self.open[bust] = False
-        live = self.failed_day[self.d_lender] < 0  # a failed lender freezes withdrawals
+        repaid = self.open & ((self.mat <= t) | ((self.recall_due >= 0) & (self.recall_due <= t)))
+        np.add.at(self.liquid, self.li[repaid], D[repaid])
+        self.open &= ~repaid
+        news = np.zeros(len(self.lenders))
+        for ev, day in self.events:
+            mine = [self.lenders.index(x) for x in ev.lenders] or list(range(len(self.lenders)))
+            if ev.kind == "news":
+                news[mine] += ev.intensity * float(self.p.depositors.news_weight(t - day))
+            elif day == t:
+                target = self.support if ev.kind == "capital" else self.liquid
+                target[mine] += ev.usd
+        level = market_level(P)
+        self.peak = max(self.peak, level)
+        peers = [t - int(d) for d in self.failed_day if d >= 0]
+        loss_share = np.where(self.capital0 > 0, self.known_loss() / np.maximum(self.capital0, 1),
+                              0.0)  # fmt: skip
+        self.signal = self.p.depositors.signal(1.0 - level / self.peak, news, np.array(peers),
+                                               loss_share)  # fmt: skip
+        live = self.frozen_day[self.d_lender] < 0  # a frozen lender pays nobody
         ok = live & (t > self.d_tenor)
-        w = np.where(ok, self.d_left * np.minimum(1.0, self.d_rate * (1.0 + self.p.panic * dd)), 0)
+        rate = np.minimum(self.p.depositors.cap, self.d_rate * self.signal[self.d_lender])
+        w = np.where(ok, self.d_left * rate, 0.0)
         self.d_left -= w
         out = np.bincount(self.d_lender, w, len(self.lenders)) if len(w) else 0.0
         self.liquid -= out
         self.withdrawn += out
+        self._fund(t)
+        self._recall(t)
         for arr, bad in (
-            (self.illiquid_day, self.liquid < 0),
+            (self.frozen_day, self.liquid < 0),
             (self.insolvent_day, self.capital() <= 0),
         ):
             arr[(arr < 0) & bad] = t
-        hit = (self.failed_day < 0) & ((self.illiquid_day == t) | (self.insolvent_day == t))
+        frozen_long = (self.frozen_day >= 0) & (t - self.frozen_day >= self.p.max_freeze_days)
+        hit = (self.failed_day < 0) & ((self.insolvent_day >= 0) | frozen_long)
         self.failed_day[hit] = t
 
+    def _fund(self, t: int) -> None:
+        """Draw committed lines for any shortfall, while the provider stands."""
+        for i, provider, limit, start in self.lines:
+            if self.liquid[i] >= 0 or t < start or self.frozen_day[i] >= 0:
+                continue
+            down = provider in self.providers_down or self.cp_default_day.get(provider, NEVER) <= t
+            if provider in self.lenders:
+                down |= self.failed_day[self.lenders.index(provider)] >= 0
+            if down:
+                continue
+            take = min(limit - self.drawn[i], -self.liquid[i])
+            self.drawn[i] += take
+            self.liquid[i] += take
+
+    def _recall(self, t: int) -> None:
+        """Recall open-term loans once liquid assets fall below the trigger share of deposits."""
+        left = np.bincount(self.d_lender, self.d_left, len(self.lenders)) if len(self.d_left) else 0
+        low = self.liquid < self.p.recall_trigger * np.asarray(left)
+        j = np.flatnonzero(self.open & (self.notice >= 0) & (self.recall_due < 0) & low[self.li])
+        self.recall_due[j] = t + self.notice[j]
+        self.counts["recalls"] += len(j)
+
+    def known_loss(self) -> np.ndarray:
+        """Losses depositors can see: credit losses and on-chain losses less injected capital."""
+        return np.maximum(self.loss + self.onchain_loss - self.support, 0.0)
+
     def capital(self) -> np.ndarray:
-        """Own capital less credit and on-chain losses, per lender."""
-        return self.capital0 - self.loss - self.onchain_loss
+        """Own capital plus injections less credit and on-chain losses, per lender."""
+        return self.capital0 + self.support - self.loss - self.onchain_loss
 
     def open_shortfall(self, t: int, P: np.ndarray) -> np.ndarray:
         """Per loan, max(0, debt - collateral value) of open secured loans (Risk DAO style)."""

@@ -42,10 +42,14 @@ def summary(run: StressRun) -> dict[str, Any]:
     size["cefi"] = float(sum(run.book.loans.principal_usd))
     failed = []
     for i, name in enumerate(cefi.lenders):
-        day = int(cefi.failed_day[i])
+        day, frozen = int(cefi.failed_day[i]), int(cefi.frozen_day[i])
         if day >= 0:
-            why = "illiquid" if cefi.illiquid_day[i] == day else "insolvent"
-            failed.append({"lender": name, "day": day, "date": dates[day], "reason": why})
+            solvent = not 0 <= cefi.insolvent_day[i] <= day
+            why = "illiquid" if solvent else "insolvent"
+            fz = dates[frozen] if frozen >= 0 else None
+            failed.append(
+                {"lender": name, "day": day, "date": dates[day], "reason": why, "frozen_date": fz}
+            )
     failed.sort(key=lambda f: (f["day"], f["lender"]))
     lenders = []
     for i, exp in enumerate(run.exposures):

@@ -7,6 +7,12 @@ Two YAML forms are accepted (see the built-ins in ``risk/scenarios/*.yaml``):
   ``relative_to`` another asset (e.g. stETH as a ratio to ETH), with a ``source`` citation.
 * **shocks** — ``days: N`` and per-asset shocks reached by the last day, e.g.
   ``{ETH: -0.43, stETH: {depeg: 0.0625}, UST: {to_zero: true}}``.
+* **history** (with ``paths`` or alone) — ``history: [BTC, ETH, …]``: the bundled daily closes
+  of :mod:`lendscope.risk.history` (multipliers of the start day's close), and ``lows: [{asset,
+  date}]`` to use a cited intraday low for that day instead of its close.
+
+Assets a scenario does not name follow their underlying (:mod:`lendscope.risk.prices`).
+``liquidity`` is given per pool (an asset names its pool: wstETH → stETH).
 
 Every error names the file, the field and, where relevant, the index.
 """
@@ -24,6 +30,8 @@ import numpy as np
 
 from lendscope.core import files
 from lendscope.core.assets import ASSETS, PEGS
+from lendscope.risk import history, prices
+from lendscope.risk.prices import POOL, PoolLiquidity
 
 #: Price multiplier used for "to zero": prices must stay > 0 for log-space maths.
 ZERO_FLOOR = 1e-6
@@ -37,29 +45,7 @@ class ScenarioError(ValueError):
     """A scenario file is invalid; the message names the file, field and index."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Liquidity:
-    """Price impact of selling collateral worth Q (USD at the scenario's start price).
-
-    ``sqrt``: multiplier = max(floor, 1 - coef·√(m·Q/adv_usd)) (square-root law,
-    coef ≈ Y·sigma_day).
-    ``cpmm``: multiplier = 1/(1 + m·Q/depth_usd)² (constant product, depth = asset-side reserve).
-    ``impact_multiplier`` m > 1 models vanished liquidity (mx the effective trade size).
-    """
-
-    model: str = "none"
-    coef: float = 0.0
-    adv_usd: float = math.inf
-    depth_usd: float = math.inf
-    impact_multiplier: float = 1.0
-
-    def params(self) -> tuple[int, float, float]:
-        """Kernel encoding (kind, a, b): sqrt → (1, coef, adv/m); cpmm → (2, 0, depth/m)."""
-        if self.model == "sqrt":
-            return 1, self.coef, self.adv_usd / self.impact_multiplier
-        if self.model == "cpmm":
-            return 2, 0.0, self.depth_usd / self.impact_multiplier
-        return 0, 0.0, math.inf
+Liquidity = PoolLiquidity  # the name user code imported before pools
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +61,12 @@ class Scenario:
     sources: Mapping[str, str]
     approximate: Mapping[str, bool]
     notes: str = ""
+    #: USD close of each history asset on the start day (others: the book's start prices).
+    usd_start: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    #: Debt of the market whose selling the history already contains (USD); the engine then
+    #: applies price impact only to the modelled book's excess over it. None: all of it.
+    history_market_debt_usd: float | None = None
+    market_debt_source: str = ""
 
     @property
     def steps(self) -> int:
@@ -82,26 +74,19 @@ class Scenario:
         return len(self.dates) - 1
 
     def path(self, asset: str) -> np.ndarray:
-        """The multiplier path of one asset (1.0 throughout if the scenario does not move it)."""
+        """The multiplier path of one asset (its underlying's if the scenario does not name it)."""
         if asset not in ASSETS:
             raise KeyError(f"unknown asset {asset!r}")
-        if asset not in self.assets:
-            return np.ones(len(self.dates))
-        return self.multipliers[:, self.assets.index(asset)]
+        return self.full_paths()[:, ASSETS.index(asset)]
 
     def full_paths(self) -> np.ndarray:
         """Multipliers for every asset in ``ASSETS`` order, shape (steps + 1, len(ASSETS))."""
-        return np.stack([self.path(a) for a in ASSETS], axis=1)
+        named = {a: self.multipliers[:, i] for i, a in enumerate(self.assets)}
+        return prices.complete_paths(named, self.steps)
 
     def worst(self) -> np.ndarray:
         """Per-asset minimum multiplier over the scenario, in ``ASSETS`` order."""
         return self.full_paths().min(axis=0)
-
-    def impact_params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(kind int8, a, b) arrays in ``ASSETS`` order for the cascade kernel."""
-        p = [self.liquidity.get(a, Liquidity()).params() for a in ASSETS]
-        kind, a, b = zip(*p, strict=True)
-        return np.array(kind, np.int8), np.array(a, float), np.array(b, float)
 
 
 def builtin_names() -> list[str]:
@@ -135,17 +120,21 @@ def scenario_from_dict(data: Any, source: str = "<dict>") -> Scenario:
     liquidity = _liquidity(v, data.get("liquidity") or {})
     if "paths" in data and "shocks" in data:
         v.fail("paths/shocks", "give either 'paths' or 'shocks', not both")
-    if "paths" in data:
-        dates, cols, meta = _from_paths(v, data)
+    if "shocks" in data and "history" in data:
+        v.fail("history", "history goes with 'paths', not 'shocks'")
+    usd: dict[str, float] = {}
+    if "paths" in data or "history" in data:
+        dates, cols, meta = _from_paths(v, data, usd)
     elif "shocks" in data:
         dates, cols, meta = _from_shocks(v, data)
     else:
-        v.fail("paths", "missing field (or 'shocks')")
+        v.fail("paths", "missing field (or 'shocks' or 'history')")
     assets = tuple(a for a in ASSETS if a in cols)  # canonical order
     mult = np.stack([cols[a] for a in assets], axis=1) if assets else np.ones((len(dates), 0))
-    for a in liquidity:
-        if a not in assets:
-            v.fail(f"liquidity.{a}", "asset has no path in this scenario")
+    market = data.get("history_market_debt_usd")
+    if market is not None:
+        market = v.positive(market, "history_market_debt_usd")
+        v.need(data, "market_debt_source", "market_debt_source")
     return Scenario(
         name=name,
         assets=assets,
@@ -156,6 +145,9 @@ def scenario_from_dict(data: Any, source: str = "<dict>") -> Scenario:
         sources={a: meta[a][1] for a in assets},
         approximate={a: meta[a][2] for a in assets},
         notes=str(data.get("notes", "")).strip(),
+        usd_start=usd,
+        history_market_debt_usd=market,
+        market_debt_source=str(data.get("market_debt_source", "")),
     )
 
 
@@ -196,31 +188,41 @@ class _Validator:
         return f
 
 
-def _liquidity(v: _Validator, spec: Any) -> dict[str, Liquidity]:
+def _liquidity(v: _Validator, spec: Any) -> dict[str, PoolLiquidity]:
+    """Per pool; an asset key names its pool (wstETH → stETH), given at most once per pool."""
     if not isinstance(spec, Mapping):
         v.fail("liquidity", "expected a mapping of asset → parameters")
-    out = {}
+    out: dict[str, PoolLiquidity] = {}
+    known = {f.name for f in dataclasses.fields(PoolLiquidity)}
     for asset, p in spec.items():
         f = f"liquidity.{asset}"
         v.asset(asset, f)
         if not isinstance(p, Mapping):
             v.fail(f, "expected a mapping")
         model = p.get("model", "sqrt")
-        if model not in IMPACT_KINDS:
-            v.fail(f"{f}.model", f"must be one of {sorted(IMPACT_KINDS)}, got {model!r}")
-        unknown = set(p) - {f.name for f in dataclasses.fields(Liquidity)}
+        if model not in prices.IMPACT_MODELS:
+            v.fail(f"{f}.model", f"must be one of {sorted(prices.IMPACT_MODELS)}, got {model!r}")
+        unknown = set(p) - known
         if unknown:
             v.fail(f"{f}.{sorted(unknown)[0]}", "unknown field")
         if model == "sqrt":
             v.need(p, "coef", f"{f}.coef"), v.need(p, "adv_usd", f"{f}.adv_usd")
         if model == "cpmm":
             v.need(p, "depth_usd", f"{f}.depth_usd")
-        for k in ("adv_usd", "depth_usd", "impact_multiplier"):
+        for k in ("adv_usd", "depth_usd", "impact_multiplier", "half_life_days"):
             if k in p:
                 v.positive(p[k], f"{f}.{k}")
-        if "coef" in p and not (isinstance(p["coef"], int | float) and 0 <= p["coef"] < math.inf):
-            v.fail(f"{f}.coef", f"must be a finite number >= 0, got {p['coef']!r}")
-        out[asset] = Liquidity(**{k: (x if k == "model" else float(x)) for k, x in p.items()})
+        for k in ("coef", "permanent", "floor"):
+            x = p.get(k)
+            hi = math.inf if k == "coef" else 1.0
+            if x is not None and not (
+                isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= hi
+            ):
+                v.fail(f"{f}.{k}", f"must be a number in [0, {hi}], got {x!r}")
+        pool = POOL[asset]
+        if pool in out:
+            v.fail(f, f"pool {pool!r} is given twice (its assets share one market)")
+        out[pool] = PoolLiquidity(**{k: (x if k == "model" else float(x)) for k, x in p.items()})
     return out
 
 
@@ -235,16 +237,22 @@ def _grid(v: _Validator, data: Mapping) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _from_paths(v: _Validator, data: Mapping) -> tuple[list[dt.date], dict, dict]:
+def _from_paths(
+    v: _Validator, data: Mapping, usd: dict[str, float]
+) -> tuple[list[dt.date], dict, dict]:
     dates = _grid(v, data)
-    paths = data["paths"]
-    if not isinstance(paths, Mapping) or not paths:
+    paths = data.get("paths") or {}
+    if not isinstance(paths, Mapping) or not (paths or data.get("history")):
         v.fail("paths", "expected a non-empty mapping of asset → path")
     raw: dict[str, np.ndarray] = {}
     meta: dict[str, tuple[bool, str, bool]] = {}
+    for asset, col in _from_history(v, data, dates, usd).items():
+        raw[asset], meta[asset] = col
     for asset, spec in paths.items():
         f = f"paths.{asset}"
         v.asset(asset, f)
+        if asset in raw:
+            v.fail(f, "asset also comes from history; give it once")
         if not isinstance(spec, Mapping):
             v.fail(f, "expected a mapping with 'points' or 'values'")
         raw[asset] = _path_values(v, spec, dates, f)
@@ -255,7 +263,7 @@ def _from_paths(v: _Validator, data: Mapping) -> tuple[list[dt.date], dict, dict
     def resolve(asset: str, seen: tuple[str, ...]) -> np.ndarray:
         if asset in cols:
             return cols[asset]
-        base = paths[asset].get("relative_to")
+        base = paths[asset].get("relative_to") if asset in paths else None
         if base is None:
             cols[asset] = raw[asset]
         else:
@@ -271,6 +279,58 @@ def _from_paths(v: _Validator, data: Mapping) -> tuple[list[dt.date], dict, dict
     for asset in raw:
         resolve(asset, ())
     return dates, cols, meta
+
+
+def _from_history(
+    v: _Validator, data: Mapping, dates: list[dt.date], usd: dict[str, float]
+) -> dict[str, tuple[np.ndarray, tuple[bool, str, bool]]]:
+    """Assets read from the bundled daily closes, as multipliers of the start day's close."""
+    names = data.get("history") or []
+    if not isinstance(names, list):
+        v.fail("history", "expected a list of assets with bundled daily closes")
+    if not names:
+        if data.get("lows"):
+            v.fail("lows", "lows need 'history'")
+        return {}
+    h = history.load()
+    out = {}
+    for i, item in enumerate(names):
+        # An item is an asset, or {asset, hold_after_last} for a source that stops early.
+        spec = item if isinstance(item, Mapping) else {"asset": item}
+        a = v.asset(v.need(spec, "asset", f"history[{i}].asset"), f"history[{i}]")
+        hold = spec.get("hold_after_last", False) is True
+        try:
+            s = h.get(a)
+            closes = s.daily(dates[0], dates[-1], hold)
+        except history.HistoryError as e:
+            v.fail(f"history[{i}]", str(e))
+        usd[a] = float(closes[0])
+        src = "bundled daily closes (lendscope/risk/history): " + ", ".join(s.sources)
+        if hold and dates[-1] > s.last:
+            src += f"; last close of {s.last} held after it"
+        out[a] = [closes / closes[0], (a in PEGS and PEGS[a] is None, src, False)]
+    lows = data.get("lows") or []
+    if not isinstance(lows, list):
+        v.fail("lows", "expected a list of {asset, date}")
+    for j, lo in enumerate(lows):
+        f = f"lows[{j}]"
+        a = v.asset(v.need(lo, "asset", f"{f}.asset"), f"{f}.asset")
+        day = v.date(v.need(lo, "date", f"{f}.date"), f"{f}.date")
+        if a not in out:
+            v.fail(f"{f}.asset", f"{a} is not in history")
+        if not dates[0] < day <= dates[-1]:
+            v.fail(f"{f}.date", f"{day} outside {dates[1]}..{dates[-1]}")
+        try:
+            cited = h.low(a, day)
+        except history.HistoryError as e:
+            v.fail(f, str(e))
+        k = (day - dates[0]).days
+        ratio = cited.low / (out[a][0][k] * usd[a])  # the low against that day's close
+        for b in out:  # assets priced through ``a`` keep their ratio to it at the low
+            if b == a or a in prices.chain(b):
+                out[b][0][k] *= ratio
+        out[a][1] = (out[a][1][0], f"{out[a][1][1]}; intraday low {day}: {cited.source}", False)
+    return {a: (c, tuple(m)) for a, (c, m) in out.items()}  # type: ignore[misc]
 
 
 def _path_values(v: _Validator, spec: Mapping, dates: list[dt.date], f: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from lendscope.risk.montecarlo import GBMModel, block_seeds, simulate_block
 VOL = {
     "BTC": 0.55, "ETH": 0.70, "stETH": 0.70, "wstETH": 0.70, "WBTC": 0.55, "USDC": 0.02,
     "USDT": 0.03, "DAI": 0.03, "UST": 0.30, "LUNA": 1.50, "GBTC": 0.65, "SOL": 0.90,
-    "miner_collateral": 1.00, "alt": 1.00,
+    "miner_collateral": 1.00, "alt": 1.00, "FTT": 1.20, "CEL": 1.50,
 }  # fmt: skip
 #: Factor loadings (market, ETH family, BTC family, stablecoins): correlation = L·Lᵀ off the
 #: diagonal, so it is positive semi-definite by construction; pegged pairs correlate ~0.98.
@@ -32,7 +32,7 @@ LOAD = {
     "wstETH": (0.80, 0.58, 0.0, 0.0), "SOL": (0.75, 0.0, 0.0, 0.0), "alt": (0.75, 0.0, 0.0, 0.0),
     "miner_collateral": (0.6, 0.0, 0.4, 0.0), "LUNA": (0.6, 0.0, 0.0, 0.0),
     "USDC": (0.0, 0.0, 0.0, 0.5), "USDT": (0.0, 0.0, 0.0, 0.5), "DAI": (0.0, 0.0, 0.0, 0.5),
-    "UST": (0.2, 0.0, 0.0, 0.3),
+    "UST": (0.2, 0.0, 0.0, 0.3), "FTT": (0.6, 0.0, 0.0, 0.0), "CEL": (0.5, 0.0, 0.0, 0.0),
 }  # fmt: skip
 HORIZONS = {"1d": (1, 24), "7d": (7, 6)}  # days, monitoring steps per day
 VAR_BLOCK = 1024
