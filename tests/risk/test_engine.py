@@ -129,7 +129,7 @@ def test_cefi_run_on_short_deposits_fails_on_expected_day():
     # A lasting news item (signal 1 every day) runs deposits off at their 5%/day; the lender
     # fails the day it cannot pay (no freeze grace).
     prm = EngineParams(cefi=CefiParams(depositors=Depositors(news_half_life=1e12),
-                                       max_freeze_days=0))  # fmt: skip
+                                       resolution_days=0))  # fmt: skip
     s = stress_summary(fund, shock(days=5), 0, prm)
     # Day 1 pays 50 (left 50), day 2 47.5 (left 2.5), day 3 45.125 > 2.5: cannot pay.
     assert s["failed_lenders"] == [

@@ -90,6 +90,7 @@ class Positions:
         self.account = np.array([keys.index(a) for a in accounts], np.int64)
         self.liq_usd = np.zeros(len(self.c))
         self.repaid_usd = np.zeros(len(self.c))  # voluntary repayments (behaviour)
+        self.saved_c, self.saved_d = np.zeros(len(self.c)), np.zeros(len(self.c))
         self.n_liquidations = 0
 
     def health(self, P: np.ndarray) -> np.ndarray:
@@ -99,16 +100,35 @@ class Positions:
                             np.inf)  # fmt: skip
 
     def act(self, P: np.ndarray, who: Borrowers) -> None:
-        """Borrowers below ``act_hf`` repay a share of their debt back to ``target_hf``."""
+        """Borrowers below ``act_hf`` act on a share of their position, back to ``target_hf``.
+
+        Above HF 1 the share's repayment lowers the whole position's debt. Below 1 the acting
+        share is set aside (at the target HF) for the day, so the rest is liquidated by the
+        protocol's rules rather than rescued by the average; :meth:`merge` puts it back.
+        """
         h = self.health(P)
         a = who.share(h)
-        m = (a > 0) & (self.c > 0)
-        if not m.any():
+        live = (a > 0) & (self.c > 0) & (self.d > 0)
+        if not live.any():
             return
-        goal = self.c[m] * P[self.ca[m]] * self.lt[m] / (who.target_hf * P[self.da[m]])
-        cut = a[m] * np.maximum(self.d[m] - goal, 0.0)
-        self.d[m] -= cut
-        self.repaid_usd[m] += cut * P[self.da[m]]
+        pc, pd = P[self.ca], P[self.da]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            goal = np.where(live, self.c * pc * self.lt / (who.target_hf * pd), 0.0)
+        blend = live & (h >= 1.0)
+        cut = np.where(blend, a * np.maximum(self.d - goal, 0.0), 0.0)
+        split = live & (h < 1.0)
+        self.saved_c = np.where(split, a * self.c, 0.0)
+        self.saved_d = np.where(split, a * goal, 0.0)
+        self.repaid_usd += (cut + np.where(split, a * self.d - self.saved_d, 0.0)) * pd
+        self.d -= cut + np.where(split, a * self.d, 0.0)
+        self.c -= self.saved_c
+
+    def merge(self) -> None:
+        """End of day: the acting shares set aside by :meth:`act` rejoin their positions."""
+        self.c += self.saved_c
+        self.d += self.saved_d
+        self.saved_c = np.zeros(len(self.c))
+        self.saved_d = np.zeros(len(self.c))
 
     def liquidate(self, P: np.ndarray, prm: EngineParams) -> np.ndarray:
         """One round of liquidations at prices ``P``; returns collateral units sold per position."""
@@ -215,6 +235,8 @@ class StressRun:
     onchain_liquidated: dict[str, float]
     counts: Mapping[str, int]
     repaid_usd: float = 0.0  # debt borrowers repaid or topped up on their own (behaviour)
+    #: platform -> per-day debt repaid by liquidations (DeFi and CDP)
+    platform_daily: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def run_stress(
@@ -238,8 +260,12 @@ def run_stress(
     bad = {s: np.zeros(n_days) for s in SEGMENTS}
     seg = np.array([SEGMENTS.index(s) for s in pos.segment], np.int64)
     sold_total = np.zeros(len(ASSETS))
+    plats = sorted(set(pos.platform))
+    pl = np.array([plats.index(x) for x in pos.platform], np.int64)
+    plat_daily = np.zeros((len(plats), n_days))
     for t in range(1, n_days + 1):
         liq_before = pos.liq_usd.sum(), cefi.liq_usd.sum()
+        pos_before = pos.liq_usd.copy()
         seg_before = np.bincount(seg, pos.liq_usd, 3) if len(seg) else np.zeros(3)
         pos.act(S[t] * market.multipliers(), prm.borrowers)
         pending = np.zeros(len(market.pools))
@@ -254,9 +280,12 @@ def run_stress(
             sold_total += sold
             pending += market.to_pools(sold)
         market.book(pending)
+        pos.merge()
         P = S[t] * market.multipliers()
         prices[t] = P
         market.end_of_day()
+        if len(pl):
+            plat_daily[:, t - 1] = np.bincount(pl, pos.liq_usd - pos_before, len(plats))
         if (owner_lender >= 0).any():  # contagion: lenders' on-chain equity losses
             eq = pos.c * P[pos.ca] - pos.d * P[pos.da]
             loss = np.where(owner_lender >= 0, eq0 - np.maximum(eq, 0.0), 0.0)
@@ -300,6 +329,7 @@ def run_stress(
     return StressRun(
         scenario, book, seed, prices, usd, share, liq, bad, by_platform, by_asset, sold_total,
         cefi, exposures, onchain, counts, float(pos.repaid_usd.sum()),
+        {x: plat_daily[k] for k, x in enumerate(plats)},
     )  # fmt: skip
 
 

@@ -17,8 +17,11 @@ claim recovers the counterparty's ``recovery`` (``1 - unsecured_lgd`` when unnam
 :class:`~lendscope.risk.behaviour.Depositors` (zero when calm). Withdrawals are paid from liquid
 assets, refilled by repayments, sales, recalls of open-term loans (once liquid assets fall
 below ``recall_trigger`` of deposits) and committed credit lines (while their provider stands).
-A lender **freezes** on the first day it cannot pay; it **fails** when it is insolvent (capital
-after losses <= 0) or has stayed frozen ``max_freeze_days``.
+A lender **freezes** on the first day it cannot pay, or when a named counterparty's default has
+left it insolvent in public view for ``resolution_days`` without new capital; it **fails**
+(files) when it is frozen and
+insolvent (capital after losses <= 0), or has stayed frozen ``resolution_days``. An insolvent
+lender that can still pay keeps operating.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ class CefiParams:
     unnamed_default_drawdown: tuple[float, float] = (0.5, 0.95)
     unsecured_lgd: float = 0.6
     recall_trigger: float = 0.10  # BlockFi's guideline: >= 10% of on-demand obligations on hand
-    max_freeze_days: int = 30
+    #: Days a frozen (or publicly insolvent) lender has to find capital before it files: the
+    #: median freeze-to-filing lag of seven other platforms (docs/risk-calibration.md).
+    resolution_days: int = 9
 
 
 def market_level(prices: np.ndarray) -> float:
@@ -115,7 +120,11 @@ class CefiBook:
         self.default_losses_usd = 0.0
         self.liq_usd = np.zeros(n)  # debt repaid by forced sales/liquidations
         self.bad_usd = np.zeros(n)  # realised credit losses per loan
+        self.public_hit = np.zeros(nl, bool)
+        self.exposed_day = np.full(nl, -1)
+        self.freeze_cause = np.zeros(nl, np.int8)  # 1 cannot pay, 2 publicly insolvent
         self.peak = 1.0
+        self.levels: list[float] = [1.0]
         self.signal = np.zeros(nl)
 
     def _default_days(self, book: Book, start: dt.date) -> None:
@@ -176,6 +185,8 @@ class CefiBook:
         self.c[hit] = 0.0
         self.open[hit] = False
         self.providers_down |= {self.cpty[j] for j in hit}
+        public = hit[self.def_day[hit] <= t]  # a named, dated default: depositors hear of it
+        self.public_hit[np.unique(self.li[public])] = True
         return sold
 
     def margin(self, t: int, P: np.ndarray) -> np.ndarray:
@@ -198,8 +209,7 @@ class CefiBook:
         if len(new):
             self.counts["margin_calls"] += len(new)
             # One draw per new call, in book order: same seed, same outcome.
-            odds = self.p.borrowers.share(self.ll[new] / ltv[new]) / self.p.borrowers.max_share
-            odds *= self.p.borrowers.max_share
+            odds = self.p.borrowers.share(self.ll[new] / ltv[new])
             up = new[self.rng.random(len(new)) < odds]
             self.counts["top_ups"] += len(up)
             self.c[up] += top_up_vec(D[up], self.c[up], px[up], self.l0[up])
@@ -251,10 +261,10 @@ class CefiBook:
                 target = self.support if ev.kind == "capital" else self.liquid
                 target[mine] += ev.usd
         level = market_level(P)
-        self.peak = max(self.peak, level)
+        self.levels.append(level)
+        self.peak = max(self.levels[-self.p.depositors.window_days - 1 :])
         peers = [t - int(d) for d in self.failed_day if d >= 0]
-        loss_share = np.where(self.capital0 > 0, self.known_loss() / np.maximum(self.capital0, 1),
-                              0.0)  # fmt: skip
+        loss_share = self.known_loss() / np.maximum(self.deposits0, 1.0)
         self.signal = self.p.depositors.signal(1.0 - level / self.peak, news, np.array(peers),
                                                loss_share)  # fmt: skip
         live = self.frozen_day[self.d_lender] < 0  # a frozen lender pays nobody
@@ -267,13 +277,25 @@ class CefiBook:
         self.withdrawn += out
         self._fund(t)
         self._recall(t)
-        for arr, bad in (
-            (self.frozen_day, self.liquid < 0),
-            (self.insolvent_day, self.capital() <= 0),
-        ):
+        insolvent = self.capital() <= 0
+        # A named default that leaves the lender insolvent in public view starts the clock: it
+        # halts if no capital arrives within ``resolution_days``.
+        start = insolvent & self.public_hit & (self.exposed_day < 0)
+        self.exposed_day[start] = t
+        self.exposed_day[~insolvent] = -1
+        halt = (self.exposed_day >= 0) & (t - self.exposed_day >= self.p.resolution_days)
+        cant_pay = self.liquid < 0
+        new_freeze = (self.frozen_day < 0) & (cant_pay | halt)
+        self.freeze_cause[new_freeze & cant_pay] = 1
+        self.freeze_cause[new_freeze & ~cant_pay] = 2
+        for arr, bad in ((self.frozen_day, cant_pay | halt), (self.insolvent_day, insolvent)):
             arr[(arr < 0) & bad] = t
-        frozen_long = (self.frozen_day >= 0) & (t - self.frozen_day >= self.p.max_freeze_days)
-        hit = (self.failed_day < 0) & ((self.insolvent_day >= 0) | frozen_long)
+        self.public_hit[:] = False
+        frozen = self.frozen_day >= 0
+        frozen_long = frozen & (t - self.frozen_day >= self.p.resolution_days)
+        # An insolvent lender that can still pay keeps operating (depositors see its losses);
+        # one that cannot pay and is insolvent has nothing to restructure with.
+        hit = (self.failed_day < 0) & ((frozen & (self.insolvent_day >= 0)) | frozen_long)
         self.failed_day[hit] = t
 
     def _fund(self, t: int) -> None:
@@ -291,12 +313,26 @@ class CefiBook:
             self.liquid[i] += take
 
     def _recall(self, t: int) -> None:
-        """Recall open-term loans once liquid assets fall below the trigger share of deposits."""
-        left = np.bincount(self.d_lender, self.d_left, len(self.lenders)) if len(self.d_left) else 0
-        low = self.liquid < self.p.recall_trigger * np.asarray(left)
-        j = np.flatnonzero(self.open & (self.notice >= 0) & (self.recall_due < 0) & low[self.li])
-        self.recall_due[j] = t + self.notice[j]
-        self.counts["recalls"] += len(j)
+        """Recall open-term loans once liquid assets fall below the trigger share of deposits.
+
+        Just enough principal, largest loans first, to restore twice the trigger (the buffer a
+        lender aims for), counting loans already recalled and not yet repaid.
+        """
+        nl = len(self.lenders)
+        left = np.bincount(self.d_lender, self.d_left, nl) if len(self.d_left) else np.zeros(nl)
+        # Only secured open-term loans can be called back; unsecured lines run to their term.
+        callable_ = self.open & ~self.unsec & (self.notice >= 0) & (self.recall_due < 0)
+        coming = np.bincount(self.li[self.open & (self.recall_due >= 0)],
+                             self.p0[self.open & (self.recall_due >= 0)], nl)  # fmt: skip
+        for i in np.flatnonzero(self.liquid < self.p.recall_trigger * left):
+            need = 2 * self.p.recall_trigger * left[i] - self.liquid[i] - coming[i]
+            mine = np.flatnonzero(callable_ & (self.li == i))
+            for j in mine[np.argsort(-self.p0[mine], kind="stable")]:
+                if need <= 0:
+                    break
+                self.recall_due[j] = t + self.notice[j]
+                self.counts["recalls"] += 1
+                need -= self.p0[j]
 
     def known_loss(self) -> np.ndarray:
         """Losses depositors can see: credit losses and on-chain losses less injected capital."""

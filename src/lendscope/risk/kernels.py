@@ -157,10 +157,16 @@ def _suffix(w: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- cascade
 @dataclasses.dataclass(frozen=True)
 class CascadeParams:
-    """Liquidation rules and per-asset price impact (arrays indexed like the path columns).
+    """Liquidation rules, per-asset price impact and its decay (arrays indexed like the paths).
 
     ``kind`` 0 none, 1 square-root law max(1e-9, 1 - a·√(Q/b)), 2 constant product 1/(1 + Q/b)²,
     with Q the collateral sold so far (USD at the start price). See ``Scenario.impact_params``.
+    ``half_life`` (steps, per asset; None: no decay) makes the impact partly temporary: with
+    Q_perm all sales and Q_temp sales decayed by 0.5^(1/half_life) per step, the multiplier is
+    max(1e-9, 1 - perm·f(Q_perm) - (1 - perm)·f(Q_temp)), f = 1 - multiplier(Q), perm =
+    ``permanent``. ``repay_share``: the kernel's stand-in for the engine's borrower hazard (at
+    HF < 1 the hazard is at its cap): that share of each newly crossing position repays in full
+    and leaves the book instead of being liquidated, once, whatever its path did before.
     """
 
     close_factor: float = 1.0
@@ -170,17 +176,24 @@ class CascadeParams:
     b: np.ndarray | None = None
     tol: float = 1e-9
     max_iter: int = 30
+    half_life: np.ndarray | None = None
+    permanent: np.ndarray | None = None
+    repay_share: float = 0.0
 
-    def arrays(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Impact arrays of length ``k`` (no impact where not given)."""
+    def arrays(self, k: int) -> tuple[np.ndarray, ...]:
+        """(kind, a, b, decay per step, permanent share), each of length ``k``."""
         kind = np.zeros(k, np.int8) if self.kind is None else np.asarray(self.kind, np.int8)
         a = np.zeros(k) if self.a is None else np.asarray(self.a, float)
         b = np.full(k, np.inf) if self.b is None else np.asarray(self.b, float)
-        if not (len(kind) == len(a) == len(b) == k):
+        hl = np.full(k, np.inf) if self.half_life is None else np.asarray(self.half_life, float)
+        perm = np.ones(k) if self.permanent is None else np.asarray(self.permanent, float)
+        if not all(len(x) == k for x in (kind, a, b, hl, perm)):
             raise ValueError(f"impact arrays must have length {k}")
         if not 0 < self.close_factor <= 1 or self.bonus < 0:
             raise ValueError("close_factor must be in (0, 1] and bonus >= 0")
-        return kind, a, b
+        if not 0 <= self.repay_share < 1 or (hl <= 0).any() or ((perm < 0) | (perm > 1)).any():
+            raise ValueError("need 0 <= repay_share < 1, half_life > 0, permanent in [0, 1]")
+        return kind, a, b, 0.5 ** (1.0 / hl), perm  # inf half-life → decay exactly 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,6 +257,14 @@ def _impact(kind, a, b, q):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, fastmath=False)
+def _impact_mix(kind, a, b, qp, qt, perm, dec):  # pragma: no cover - compiled
+    if dec == 1.0:  # no decay: Q_temp = Q_perm, and today's arithmetic exactly
+        return _impact(kind, a, b, qp)
+    fp, ft = 1.0 - _impact(kind, a, b, qp), 1.0 - _impact(kind, a, b, qt)
+    return max(1e-9, 1.0 - perm * fp - (1.0 - perm) * ft)
+
+
+@nb.njit(cache=True, fastmath=False)
 def _search(u, o0, n, cu, c0, x):  # pragma: no cover - compiled
     """First j in [0, n] with u[o0+j] > x.
 
@@ -269,20 +290,27 @@ def _search(u, o0, n, cu, c0, x):  # pragma: no cover - compiled
     return lo
 
 
+# fmt: off
 @nb.njit(parallel=True, cache=True, fastmath=False)
 def _cascade_nb(
-    S, u, cu, coff, cpre, dpre, off, poff, lt, kind, ia, ib, cf, bonus, tol, max_iter, liq, bad, imp
+    S, u, cu, coff, cpre, dpre, off, poff, lt, kind, ia, ib, dec, perm, cf, bonus, rs, tol,
+    max_iter, liq, bad, imp,
 ):  # pragma: no cover
+    # fmt: on
     n_paths, t1, k = S.shape
+    w = 1.0 - rs  # share of each crossing range liquidated (the rest repays)
     for p in nb.prange(n_paths):
         for a in range(k):
             o0, n, q0, c0 = off[a], off[a + 1] - off[a], poff[a], coff[a]
-            q, mprev, hi = 0.0, np.inf, n
-            ka, aa, ba, lta = kind[a], ia[a], ib[a], lt[a]
+            qp, qt, mprev, hi = 0.0, 0.0, np.inf, n
+            ka, aa, ba, lta, da, pa = kind[a], ia[a], ib[a], lt[a], dec[a], perm[a]
             g = 1.0
             for t in range(1, t1):
+                if da != 1.0 and qp > 0.0:  # temporary impact fades between steps
+                    qt *= da
+                    g = _impact_mix(ka, aa, ba, qp, qt, pa, da)
                 s = S[p, t, a]
-                price = s * g  # g = impact of everything sold so far (changes only below)
+                price = s * g  # g = impact of everything sold so far
                 if n == 0 or hi == 0 or price >= mprev:
                     continue  # no new running minimum → nobody new crosses HF < 1
                 for it in range(max_iter):
@@ -295,16 +323,17 @@ def _cascade_nb(
                     ec = min(max(e, lo), hi)
                     cx = cpre[q0 + hi] - cpre[q0 + ec]
                     dp = dpre[q0 + ec] - dpre[q0 + lo]
-                    units = cx + cf * (1.0 + bonus) * dp / price
-                    nxt = s * _impact(ka, aa, ba, q + units)
+                    units = w * (cx + cf * (1.0 + bonus) * dp / price)
+                    nxt = s * _impact_mix(ka, aa, ba, qp + units, qt + units, pa, da)
                     if nxt >= price * (1.0 - tol) or it == max_iter - 1:
                         break
                     price = nxt  # more selling → lower price → more crossings (monotone)
                 dx = dpre[q0 + hi] - dpre[q0 + ec]
-                liq[p, t - 1] += cx * price / (1.0 + bonus) + cf * dp
-                bad[p, t - 1] += dx - cx * price / (1.0 + bonus)
-                q += units
-                g = _impact(ka, aa, ba, q)
+                liq[p, t - 1] += w * (cx * price / (1.0 + bonus) + cf * dp)
+                bad[p, t - 1] += w * (dx - cx * price / (1.0 + bonus))
+                qp += units
+                qt += units
+                g = _impact_mix(ka, aa, ba, qp, qt, pa, da)
                 mprev, hi = price, lo
             imp[p, a] = g
 
@@ -324,11 +353,11 @@ def cascade(paths, book: CascadeBook, params: CascadeParams | None = None) -> Ca
     params = params or CascadeParams()
     if len(book.off) != k + 1:
         raise ValueError(f"book has {len(book.off) - 1} assets, paths have {k}")
-    kind, ia, ib = params.arrays(k)
+    arrs = params.arrays(k)
     liq, bad, imp = np.zeros((n, t1 - 1)), np.zeros((n, t1 - 1)), np.ones((n, k))
     bk = (book.u, book.cu, book.coff, book.cpre, book.dpre, book.off, book.poff, book.lt)
-    p = (params.close_factor, params.bonus, params.tol, params.max_iter)
-    _cascade_nb(S, *bk, kind, ia, ib, *p, liq, bad, imp)
+    p = (params.close_factor, params.bonus, params.repay_share, params.tol, params.max_iter)
+    _cascade_nb(S, *bk, *arrs, *p, liq, bad, imp)
     return CascadeResult(liq, bad, imp)
 
 
@@ -340,32 +369,39 @@ def cascade_reference(
     n, t1, k = S.shape
     params = params or CascadeParams()
     asset, coll, debt, lt = _book(asset, coll, debt, lt, k)
-    kind, ia, ib = params.arrays(k)
-    cf, g = params.close_factor, 1.0 + params.bonus
+    kind, ia, ib, dec, perm = params.arrays(k)
+    cf, g, w = params.close_factor, 1.0 + params.bonus, 1.0 - params.repay_share
     liq, bad, imp = np.zeros((n, t1 - 1)), np.zeros((n, t1 - 1)), np.ones((n, k))
     for p in range(n):
         for a in range(k):
             sel = asset == a
             c, d, lta, alive = coll[sel], debt[sel], lt[sel], np.ones(sel.sum(), bool)
-            q, mprev = 0.0, np.inf
+            mix = (kind[a], ia[a], ib[a])
+
+            def imp_at(qp: float, qt: float, a: int = a, mix: tuple = mix) -> float:
+                return _impact_mix(*mix, qp, qt, perm[a], dec[a])
+
+            qp, qt, mprev = 0.0, 0.0, np.inf
             for t in range(1, t1):
+                qt *= dec[a]
                 s = S[p, t, a]
-                price = s * _impact(kind[a], ia[a], ib[a], q)
+                price = s * imp_at(qp, qt)
                 if price >= mprev:
                     continue
                 for it in range(params.max_iter):
                     hit = alive & (c * price * lta < d)
                     out = hit & (c * price < cf * d * g)  # collateral exhausted
                     part = hit & ~out
-                    units = c[out].sum() + (cf * d[part] * g / price).sum()
-                    nxt = s * _impact(kind[a], ia[a], ib[a], q + units)
+                    units = w * (c[out].sum() + (cf * d[part] * g / price).sum())
+                    nxt = s * imp_at(qp + units, qt + units)
                     if nxt >= price * (1 - params.tol) or it == params.max_iter - 1:
                         break
                     price = nxt
-                liq[p, t - 1] += (c[out] * price / g).sum() + (cf * d[part]).sum()
-                bad[p, t - 1] += (d[out] - c[out] * price / g).sum()
-                q += units
+                liq[p, t - 1] += w * ((c[out] * price / g).sum() + (cf * d[part]).sum())
+                bad[p, t - 1] += w * (d[out] - c[out] * price / g).sum()
+                qp += units
+                qt += units
                 alive &= ~hit
                 mprev = price
-            imp[p, a] = _impact(kind[a], ia[a], ib[a], q)
+            imp[p, a] = imp_at(qp, qt)
     return CascadeResult(liq, bad, imp)

@@ -1,4 +1,4 @@
-"""Seeded correlated GBM / Merton-jump price paths, Brownian-bridge pins and calibration.
+"""Seeded correlated GBM / Merton-jump price paths, Brownian bridges and calibration.
 
 Randomness is organised in fixed *blocks* of paths: block ``i`` draws from
 ``np.random.SeedSequence(root).spawn(n_blocks)[i]``. Chunks (for memory) and executor tasks are
@@ -22,11 +22,16 @@ BLOCK = 4096
 
 @dataclasses.dataclass(frozen=True)
 class Jumps:
-    """Merton jumps per asset: Poisson ``intensity`` per year, log jump ~ N(mean, std²)."""
+    """Merton jumps per asset: Poisson ``intensity`` per year, log jump ~ N(mean, std²).
+
+    Assets with one ``group`` id share their jump draws (counts and the size's normal), so a
+    wrapped or pegged asset jumps with its underlying; they must share the intensity.
+    """
 
     intensity: np.ndarray
     mean: np.ndarray
     std: np.ndarray
+    group: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +73,11 @@ class GBMModel:
                 arr = np.asarray(getattr(self.jumps, name), float)
                 if arr.shape != (k,) or (name != "mean" and (arr < 0).any()):
                     raise ValueError(f"jumps.{name} must be {k} values (>= 0 except mean)")
+            g = self.jumps.group
+            if g is not None:
+                g, lam = np.asarray(g), np.asarray(self.jumps.intensity, float)
+                if g.shape != (k,) or g.min() < 0 or g.max() >= k or (lam != lam[g]).any():
+                    raise ValueError("jumps.group: ids in [0, k), one intensity per group")
 
     def index(self, asset: str) -> int:
         """Column of ``asset`` in the paths."""
@@ -109,6 +119,46 @@ def calibrate(prices: np.ndarray, dt: float, assets: Sequence[str]) -> GBMModel:
     return GBMModel(tuple(assets), mu, sigma, corr, dt)
 
 
+#: Jump threshold of :func:`fit_merton`, in robust standard deviations.
+JUMP_K = 4.0
+
+
+@dataclasses.dataclass(frozen=True)
+class MertonFit:
+    """One asset's jump-diffusion: annualised ``sigma``, jumps a year, log-jump mean / std."""
+
+    sigma: float
+    intensity: float
+    mean: float
+    std: float
+
+
+def fit_merton(log_returns: np.ndarray, gaps: np.ndarray | None = None, k: float = JUMP_K):
+    """Threshold fit of a Merton jump-diffusion to daily log returns.
+
+    Each return is put on a one-day scale by √gap (``gaps``: days it spans, default 1); those
+    more than ``k``·s from the median (robust s = 1.4826·MAD, which jumps barely move)
+    are jumps: intensity = count / years observed, jump mean / std = their mean / std (std 0
+    for a single jump). The diffusion sigma is the std of the remaining returns, annualised.
+    """
+    r = np.asarray(log_returns, float)
+    g = np.ones_like(r) if gaps is None else np.asarray(gaps, float)
+    if r.ndim != 1 or r.shape != g.shape or len(r) < 10 or (g <= 0).any():
+        raise ValueError("need >= 10 returns with matching positive gaps")
+    z = r / np.sqrt(g)
+    med = np.median(z)
+    robust = 1.4826 * np.median(np.abs(z - med))
+    jump = np.abs(z - med) > k * robust if robust > 0 else np.zeros(len(z), bool)
+    rest, js = z[~jump], z[jump]
+    years = g.sum() / 365.0
+    return MertonFit(
+        float(rest.std(ddof=1) * math.sqrt(365.0)),
+        float(len(js) / years),
+        float(js.mean()) if len(js) else 0.0,
+        float(js.std()) if len(js) > 1 else 0.0,
+    )
+
+
 def block_seeds(
     seed: int, n_paths: int, block: int = BLOCK
 ) -> list[tuple[int, np.random.SeedSequence, int]]:
@@ -134,14 +184,49 @@ def simulate_block(
     inc = drift + model.sigma * math.sqrt(dt) * z
     if model.jumps is not None:
         j = model.jumps
-        counts = rng.poisson(j.intensity * dt, (n, steps, k))
+        g = slice(None) if j.group is None else np.asarray(j.group)  # members copy column g
+        counts = rng.poisson(j.intensity * dt, (n, steps, k))[:, :, g]
         # A sum of N normal log-jumps is N(N·mean, N·std²); compensate the drift so E[S] keeps mu.
-        inc += counts * j.mean + np.sqrt(counts) * j.std * rng.standard_normal((n, steps, k))
+        eps = rng.standard_normal((n, steps, k))[:, :, g]
+        inc += counts * j.mean + np.sqrt(counts) * j.std * eps
         inc -= j.intensity * (np.exp(j.mean + 0.5 * j.std**2) - 1) * dt
     x = np.zeros((n, steps + 1, k))
     np.cumsum(inc, axis=1, out=x[:, 1:])
     _pin(x, model, bridges, steps)
     return np.exp(x).astype(dtype, copy=False)
+
+
+def simulate_parts(
+    model: GBMModel, steps: int, seq: np.random.SeedSequence, n: int
+) -> tuple[np.ndarray, np.ndarray | None, np.random.Generator]:
+    """Log increments of one block split into (diffusion, jumps), each (n, steps, assets).
+
+    The diffusion part carries the drift and the jump compensator; jumps (None without a jump
+    model) are placed at the end of their step. The generator is returned, positioned after
+    these draws, so callers draw further block-seeded randomness (bridge minima) from it.
+    """
+    k, dt = len(model.assets), model.dt
+    rng = np.random.Generator(np.random.PCG64(seq))
+    z = rng.standard_normal((n, steps, k)) @ model.chol.T
+    diff = (model.mu - 0.5 * model.sigma**2) * dt + model.sigma * math.sqrt(dt) * z
+    jumps = None
+    if model.jumps is not None:
+        j = model.jumps
+        g = slice(None) if j.group is None else np.asarray(j.group)  # members copy column g
+        counts = rng.poisson(j.intensity * dt, (n, steps, k))[:, :, g]
+        eps = rng.standard_normal((n, steps, k))[:, :, g]
+        jumps = counts * j.mean + np.sqrt(counts) * j.std * eps
+        diff -= j.intensity * (np.exp(j.mean + 0.5 * j.std**2) - 1) * dt
+    return diff, jumps, rng
+
+
+def bridge_min(x0: np.ndarray, dx: np.ndarray, var: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Exact sample of the minimum of a Brownian bridge from x0 to x0 + dx, variance ``var``.
+
+    Inverting P(min <= m) = exp(-2(x0 - m)(x1 - m)/var) at a uniform u in (0, 1] gives
+    m = (x0 + x1 - √((x1 - x0)² - 2·var·ln u)) / 2; the law :func:`hit_probability` uses.
+    """
+    return x0 + 0.5 * (dx - np.sqrt(dx * dx - 2.0 * var * np.log(u)))
 
 
 def _pin(x: np.ndarray, model: GBMModel, bridges: Sequence[Bridge], steps: int) -> None:
@@ -230,3 +315,18 @@ def hit_probability(paths: np.ndarray, barrier: float, sigma: float, dt: float) 
     x0, x1 = np.clip(x[:, :-1], 0, None), np.clip(x[:, 1:], 0, None)
     survive = np.prod(1 - np.exp(-2 * x0 * x1 / (sigma**2 * dt)), axis=1)
     return np.where(below, 1.0, 1 - survive)
+
+
+def quantile_se(x: np.ndarray, q: float) -> float:
+    """Order-statistic standard error of the ``q`` quantile (distribution-free).
+
+    The count below the true quantile is Binomial(n, q), so its rank is nq ± h, h = √(nq(1-q));
+    the value spread per rank between the order statistics at nq - h and nq + h, times h.
+    """
+    n = len(x)
+    h = float(np.sqrt(n * q * (1 - q)))
+    lo, hi = max(int(np.floor(n * q - h)), 0), min(int(np.ceil(n * q + h)), n - 1)
+    if hi <= lo:
+        return 0.0
+    part = np.partition(x, (lo, hi))
+    return float((part[hi] - part[lo]) * h / (hi - lo))

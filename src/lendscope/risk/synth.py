@@ -80,11 +80,16 @@ def _sizes(rng: np.random.Generator, n: int, total: float) -> np.ndarray:
 
 
 def synth_book(
-    calib: dict[str, dict[str, float]], n_positions: int, seed: int, start: dt.date
+    calib: dict[str, dict[str, float]],
+    n_positions: int,
+    seed: int,
+    start: dt.date,
+    defi_mix: list | None = None,
 ) -> Book:
     """About ``n_positions`` positions, vaults and loans sized to ``calib``.
 
-    Loan maturities count from ``start`` (the scenario's first day).
+    Loan maturities count from ``start`` (the scenario's first day); ``defi_mix`` replaces
+    :data:`DEFI_MIX` (e.g. the 2022 market's collateral and parameters).
     """
     if n_positions < 10:
         raise ValueError("a synthetic book needs at least 10 positions")
@@ -98,7 +103,10 @@ def synth_book(
             plats, _split(int(n_seg), np.array([u for _, u in plats])), strict=True
         ):
             sizes = _sizes(rng, int(n), usd)
-            {"defi": _defi, "cdp": _cdp, "cefi": _cefi}[seg](book, rng, name, sizes, start)
+            if seg == "defi":
+                _defi(book, rng, name, sizes, start, table=defi_mix or DEFI_MIX)
+            else:
+                {"cdp": _cdp, "cefi": _cefi}[seg](book, rng, name, sizes, start)
     lenders = sorted(book.funding, key=lambda x: (-book.funding[x].own_capital_usd, x))
     defi_plat = max(sorted(calib.get("defi", {"Aave": 1.0}).items()), key=lambda kv: kv[1])[0]
     for name in lenders[1:]:  # contagion channel: CeFi lenders that borrowed on-chain
@@ -112,14 +120,14 @@ def _pick(rng: np.random.Generator, weights: list[float], n: int) -> np.ndarray:
     return rng.choice(len(w), size=n, p=w / w.sum())
 
 
-def _defi(book, rng, platform, sizes, start, owner=None, mix=None) -> None:
+def _defi(book, rng, platform, sizes, start, owner=None, mix=None, table=DEFI_MIX) -> None:
     p, n = book.positions, len(sizes)
-    kinds = _pick(rng, [m[2] for m in DEFI_MIX], n) if mix is None else np.full(n, mix)
+    kinds = _pick(rng, [m[2] for m in table], n) if mix is None else np.full(n, mix)
     proto = PROTOCOL_OF.get(platform.lower())
     protos = rng.choice(["aave_v3", "morpho_blue", "compound_v3"], n, p=[0.5, 0.3, 0.2])
     hf = 1.03 + rng.lognormal(np.log(0.45), 0.7, n)  # most HF in 1.2-2, a tail near 1
     for i in range(n):
-        ca, da, _, lt, bonus, lltv = DEFI_MIX[kinds[i]]
+        ca, da, _, lt, bonus, lltv = table[kinds[i]]
         pr = proto or str(protos[i])
         if pr == "morpho_blue":
             lt, bonus = lltv, 0.0
@@ -181,6 +189,7 @@ def _cefi(book, rng, lender, sizes, start) -> None:
         ln.margin_call_ltv.append(float(ladder[1]))
         ln.liquidation_ltv.append(float(ladder[2]))
         ln.unsecured.append(unsecured)
+        ln.notice_days.append(3 if tenor == 0 else None)  # open-term loans are callable
     total = float(sizes.sum())
     deps = tuple(Deposit(t, total * w) for t, w in FUNDING["deposits"])
     book.funding[lender] = Funding(
@@ -227,13 +236,14 @@ def write_book(book: Book, out: Path) -> list[Path]:
         "cefi_loans.csv",
         ["loan_id", "lender", "counterparty", "principal", "asset", "rate", "maturity",
          "collateral_asset", "collateral_amount", "initial_ltv", "margin_call_ltv",
-         "liquidation_ltv", "unsecured"],
+         "liquidation_ltv", "unsecured", "notice_days"],
         [[ln.id[j], ln.lender[j], ln.counterparty[j], units(ln.principal_usd[j], ln.asset[j]),
           ASSETS[ln.asset[j]], ln.rate[j], ln.maturity[j].isoformat() if ln.maturity[j] else "open",
           "" if ln.unsecured[j] else ASSETS[ln.coll_asset[j]],
           0 if ln.unsecured[j] else units(ln.coll_usd[j], ln.coll_asset[j]),
           f"{ln.initial_ltv[j]:.6g}", f"{ln.margin_call_ltv[j]:.6g}",
-          f"{ln.liquidation_ltv[j]:.6g}", str(ln.unsecured[j]).lower()] for j in range(len(ln))],
+          f"{ln.liquidation_ltv[j]:.6g}", str(ln.unsecured[j]).lower(),
+          "" if ln.notice_days[j] is None else ln.notice_days[j]] for j in range(len(ln))],
     )  # fmt: skip
     if book.funding:
         docs = [

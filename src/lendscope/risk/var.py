@@ -1,24 +1,43 @@
-"""Monte Carlo VaR of a book: bad debt and liquidations under correlated GBM price paths.
+"""Monte Carlo VaR of a book: bad debt and liquidations with jumps, impact and behaviour.
 
 Every single-collateral position (DeFi, CDP and secured CeFi loans) is shocked by its
-collateral/debt price ratio along zero-drift correlated GBM paths (:data:`VOL`, :data:`LOAD`);
-:func:`run_var` reports VaR95 / EVaR99 of bad debt and LaR95 of liquidations over a horizon.
-The deterministic scenario engine is :mod:`lendscope.risk.engine`.
+collateral/debt price ratio along correlated Merton jump-diffusion paths, fitted to the bundled
+daily history over a trailing window (:func:`fitted_market`; :data:`VOL` / :data:`LOAD` without
+jumps when ``calibrate=False`` or the history does not cover the window). Liquidations use the
+exact Brownian-bridge minimum between monitoring points; the collateral they sell moves the
+pools' prices (iterated to a fixed point) and borrowers who act first shrink them.
+:func:`run_var` reports VaR95 / EVaR99 of bad debt and LaR95 of liquidations with Monte Carlo
+standard errors. The deterministic scenario engine is :mod:`lendscope.risk.engine`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
+import numba as nb
 import numpy as np
 
 from lendscope.core.assets import ASSETS
+from lendscope.risk import history
+from lendscope.risk.behaviour import Borrowers
 from lendscope.risk.book_types import SEGMENTS, Book
 from lendscope.risk.executors import get_executor
-from lendscope.risk.kernels import evar99, expected_tail, lar95, var95, var_kernel
-from lendscope.risk.montecarlo import GBMModel, block_seeds, simulate_block
+from lendscope.risk.kernels import SB, evar99, expected_tail, lar95, var95
+from lendscope.risk.montecarlo import (
+    JUMP_K,
+    GBMModel,
+    Jumps,
+    block_seeds,
+    bridge_min,
+    fit_merton,
+    quantile_se,
+    simulate_parts,
+)
+from lendscope.risk.prices import DEFAULT_LIQUIDITY, POOL, STABLE, UNDERLYING, chain
 
-#: Annualised volatility per asset (order-of-magnitude assumptions, 2023-25 realised).
+#: Annualised volatility per asset: the fallback model, and always the stablecoins' (their
+#: history is mostly peg noise and rare depegs, which scenarios model explicitly).
 VOL = {
     "BTC": 0.55, "ETH": 0.70, "stETH": 0.70, "wstETH": 0.70, "WBTC": 0.55, "USDC": 0.02,
     "USDT": 0.03, "DAI": 0.03, "UST": 0.30, "LUNA": 1.50, "GBTC": 0.65, "SOL": 0.90,
@@ -36,15 +55,131 @@ LOAD = {
 }  # fmt: skip
 HORIZONS = {"1d": (1, 24), "7d": (7, 6)}  # days, monitoring steps per day
 VAR_BLOCK = 1024
+WINDOW_DAYS = 365
+IMPACT_ITER = 8  # the fixed point settles in 2-3 passes on realistic books
+
+
+def _corr(assets: tuple[str, ...] | list[str]) -> np.ndarray:
+    L = np.array([LOAD[a] for a in assets], float).reshape(len(assets), 4)
+    corr = L @ L.T
+    np.fill_diagonal(corr, 1.0)
+    return corr
 
 
 def market_model(assets: tuple[str, ...], steps_per_day: int) -> GBMModel:
     """Zero-drift correlated GBM over ``assets`` from :data:`VOL` and :data:`LOAD`."""
-    L = np.array([LOAD[a] for a in assets], float)
-    corr = L @ L.T
-    np.fill_diagonal(corr, 1.0)
     sig = np.array([VOL[a] for a in assets])
-    return GBMModel(assets, np.zeros(len(assets)), sig, corr, dt=1 / 365 / steps_per_day)
+    return GBMModel(assets, np.zeros(len(assets)), sig, _corr(assets), dt=1 / 365 / steps_per_day)
+
+
+@dataclasses.dataclass(frozen=True)
+class Market:
+    """The simulated model, the model column of each book asset, and what to report."""
+
+    model: GBMModel
+    cols: np.ndarray
+    info: dict
+
+
+def fixed_market(assets: tuple[str, ...], steps_per_day: int) -> Market:
+    """:func:`market_model` with one column per asset and no jumps."""
+    m = market_model(assets, steps_per_day)
+    zero = {"jump_intensity": 0.0, "jump_mean": 0.0, "jump_std": 0.0}
+    info = {a: {"sigma": VOL[a], **zero} for a in assets}
+    return Market(m, np.arange(len(assets)), {"source": "fixed", "window": None, **info})
+
+
+def fitted_market(
+    assets: tuple[str, ...],
+    steps_per_day: int,
+    as_of: dt.date | None = None,
+    window: int = WINDOW_DAYS,
+    jumps: bool = True,
+) -> Market | None:
+    """Merton model fitted to the ``window`` days of bundled closes ending ``as_of``.
+
+    An asset whose own series does not cover the window is simulated as its underlying (one
+    column: WBTC without data moves exactly as BTC). Stablecoins keep :data:`VOL`, no jumps and
+    their :data:`LOAD` correlations among themselves, none with the rest. Per asset,
+    :func:`~lendscope.risk.montecarlo.fit_merton` gives the diffusion sigma; jumps are market
+    events taken from the asset's dependency root (BTC or ETH) and shared with it, so pegged
+    pairs do not jump apart. Correlations are of daily log returns winsorised at the jump
+    threshold. None when the history cannot cover the window (the caller falls back).
+    """
+    h = history.load()
+    end = as_of or max(s.last for s in h.series.values())
+    start = end - dt.timedelta(days=window)
+    cover = {a: s for a, s in h.series.items() if s.first <= start <= end <= s.last}
+    own = {a for a in ASSETS if a in cover and a not in STABLE}
+
+    def base(a: str) -> str | None:
+        if a in STABLE or a in own:
+            return a
+        return base(UNDERLYING[a][0]) if a in UNDERLYING else None
+
+    bases = [base(a) for a in assets]
+    if None in bases or window < 30:
+        return None
+    names = list(dict.fromkeys(b for b in bases if b is not None))
+    risky = [b for b in names if b not in STABLE]
+    fits, rets = {}, []
+    for b in set(risky) | {chain(b)[-1] for b in risky}:
+        if b not in own:
+            return None
+        s = h.get(b)
+        sel = (s.days >= start.toordinal()) & (s.days <= end.toordinal())
+        fits[b] = fit_merton(np.diff(np.log(s.values[sel])), np.diff(s.days[sel]))
+    for b in risky:
+        r = np.diff(np.log(h.get(b).daily(start, end)))
+        med, mad = np.median(r), 1.4826 * np.median(np.abs(r - np.median(r)))
+        rets.append(np.clip(r, med - JUMP_K * mad, med + JUMP_K * mad))
+    corr = np.zeros((len(names), len(names)))
+    ri = [names.index(b) for b in risky]
+    si = [i for i, b in enumerate(names) if b in STABLE]
+    if ri:
+        corr[np.ix_(ri, ri)] = np.atleast_2d(np.corrcoef(np.array(rets)))
+    corr[np.ix_(si, si)] = _corr([names[i] for i in si])
+    np.fill_diagonal(corr, 1.0)
+    sig = np.array([VOL[b] if b in STABLE else fits[b].sigma for b in names])
+    root = [b if b in STABLE else chain(b)[-1] for b in names]
+    jp = np.array([[0.0] * 3 if r in STABLE else [fits[r].intensity, fits[r].mean, fits[r].std]
+                   for r in root]) * (1.0 if jumps else 0.0)  # fmt: skip
+    group = np.array([names.index(r) for r in root])
+    model = GBMModel(
+        tuple(names), np.zeros(len(names)), sig, corr, 1 / 365 / steps_per_day,
+        Jumps(jp[:, 0], jp[:, 1], jp[:, 2], group),
+    )  # fmt: skip
+    cols = np.array([names.index(b) for b in bases if b is not None])
+    info: dict = {"source": "history", "window": [start.isoformat(), end.isoformat()]}
+    for a, c in zip(assets, cols, strict=True):
+        info[a] = {"sigma": float(sig[c]), "jump_intensity": float(jp[c, 0]),
+                   "jump_mean": float(jp[c, 1]), "jump_std": float(jp[c, 2]),
+                   "from": names[c], "jumps_from": root[c]}  # fmt: skip
+    return Market(model, cols, info)
+
+
+def pair_paths(
+    mk: Market, pairs: tuple[tuple[int, int], ...], steps: int, seq, n: int, bridge: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(horizon, path-minimum) multipliers of each pair's price ratio, each (n, pairs).
+
+    The minimum is over the continuous path: within a step the diffusion runs as a Brownian
+    bridge between its endpoints (minimum sampled exactly, uniforms from the block's own
+    generator) and the step's jumps land at its end. ``bridge=False``: monitored points only.
+    """
+    diff, jumps, rng = simulate_parts(mk.model, steps, seq, n)
+    ci, di = (mk.cols[list(x)] for x in zip(*pairs, strict=True))
+    dr = diff[:, :, ci] - diff[:, :, di]
+    x = np.cumsum(dr if jumps is None else dr + jumps[:, :, ci] - jumps[:, :, di], axis=1)
+    low = np.minimum(x.min(axis=1), 0.0)
+    if bridge:
+        m = mk.model
+        s, c = m.sigma, m.corr
+        var = np.maximum(s[ci] ** 2 + s[di] ** 2 - 2 * c[ci, di] * s[ci] * s[di], 0.0) * m.dt
+        x0 = np.concatenate([np.zeros((n, 1, len(ci))), x[:, :-1]], axis=1)
+        u = 1.0 - rng.random(dr.shape)  # (0, 1]: ln u finite
+        low = np.minimum(low, bridge_min(x0, dr, var, u).min(axis=1))
+    return np.exp(x[:, -1]), np.exp(low)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +196,7 @@ class FlatBook:
     debt: np.ndarray
     lt: np.ndarray
     segment: np.ndarray
+    bonus: np.ndarray  # liquidation bonus / CDP penalty (0 for CeFi loans)
 
 
 def flat_book(book: Book) -> FlatBook:
@@ -73,6 +209,7 @@ def flat_book(book: Book) -> FlatBook:
     col = {a: i for i, a in enumerate(used)}
     pairs = sorted(set(zip((col[a] for a in ca), (col[a] for a in da), strict=True)))
     key = {pr: i for i, pr in enumerate(pairs)}
+    bonus = list(p.bonus) if len(p.bonus) == len(p) else [0.0] * len(p)
     return FlatBook(
         tuple(ASSETS[a] for a in used),
         tuple(pairs),
@@ -81,40 +218,170 @@ def flat_book(book: Book) -> FlatBook:
         np.array(list(p.debt_usd) + [ln.principal_usd[j] for j in sec], float),
         np.array(list(p.lt) + [ln.liquidation_ltv[j] for j in sec], float),
         np.array([SEGMENTS.index(s) for s in p.segment] + [0] * len(sec), np.int64),
+        np.array(bonus + [0.0] * len(sec), float),
     )
 
 
-def _var_task(args: tuple) -> np.ndarray:
-    """One RNG block: an array (segments + 1, 2, paths).
+@dataclasses.dataclass(frozen=True)
+class Impact:
+    """Pools the book's collateral is sold into, and which assets each pool's price reaches."""
 
-    Bad debt at the horizon and liquidatable debt at the worst monitored price, per segment and
-    in total (last row).
+    sell: np.ndarray  # (pools, assets): asset a is sold into pool p
+    expo: np.ndarray  # (assets, pools): pool p is on asset a's dependency chain
+    pools: tuple[str, ...]
+
+    @classmethod
+    def of(cls, assets: tuple[str, ...]) -> Impact:
+        """Pools with an impact model in :data:`DEFAULT_LIQUIDITY` that the assets reach."""
+        reach = [{POOL[u] for u in chain(a)} for a in assets]
+        live = {p for p, q in DEFAULT_LIQUIDITY.items() if q.model != "none"}
+        pools = tuple(sorted(set().union(*reach) & live, key=ASSETS.index))
+        sell = np.array([[float(POOL[a] == p) for a in assets] for p in pools]).reshape(
+            -1, len(assets)
+        )
+        expo = np.array([[float(p in r) for p in pools] for r in reach]).reshape(len(assets), -1)
+        return cls(sell, expo, pools)
+
+    def pair_multipliers(self, sold: np.ndarray, pairs: tuple[tuple[int, int], ...]):
+        """(paths, pairs) ratio multipliers from collateral ``sold`` (assets, paths).
+
+        One horizon-end figure per pool: max(floor, 1 - f(Q)) with Q all the pool's sales, as if
+        none of the temporary impact had decayed yet (conservative; prices.py's pool law with
+        Q_temp = Q_perm).
+        """
+        q = self.sell @ sold
+        lm = np.zeros((len(self.pools), sold.shape[1]))
+        for i, p in enumerate(self.pools):
+            liq = DEFAULT_LIQUIDITY[p]
+            lm[i] = np.log(np.maximum(liq.min_multiplier(), 1.0 - liq.drop(q[i])))
+        la = self.expo @ lm
+        ci, di = (list(x) for x in zip(*pairs, strict=True))
+        return np.exp(la[ci] - la[di]).T
+
+
+@nb.njit(parallel=True, cache=True, fastmath=False)
+def _tail_nb(
+    pair, seg, cpair, coll, debt, lt, bonus, keep, end, low, bad, liq, sold
+):  # pragma: no cover
+    for blk in nb.prange(end.shape[1] // SB):
+        m0 = blk * SB
+        ab, al = np.zeros((bad.shape[0], SB)), np.zeros((bad.shape[0], SB))
+        asold = np.zeros((sold.shape[0], SB))
+        for i in range(pair.shape[0]):
+            p, g, c, d, li = pair[i], seg[i], coll[i], debt[i], lt[i]
+            ca, dk, dg = cpair[p], d * keep, d * (1.0 + bonus[i]) * keep
+            for j in range(SB):
+                ab[g, j] += max(d - c * end[p, m0 + j], 0.0)
+                r = low[p, m0 + j]
+                if c * r * li < d:
+                    al[g, j] += dk
+                    # Seized collateral (start-price USD) covers debt + bonus, or is all of it.
+                    asold[ca, j] += min(c * keep, dg / r) if r > 0.0 else c * keep
+        bad[:, m0 : m0 + SB] = ab
+        liq[:, m0 : m0 + SB] = al
+        sold[:, m0 : m0 + SB] = asold
+
+
+def tail_kernel(fb: FlatBook, end: np.ndarray, low: np.ndarray, keep: float = 1.0):
+    """Bad debt at ``end``, debt liquidated at ``low`` (x ``keep``), collateral sold.
+
+    Shocks are (paths, pairs) ratio multipliers; results (segments | assets, paths).
     """
-    model, steps, seq, n, fb = args
-    S = simulate_block(model, steps, seq, n)
-    ci, di = (np.array(x) for x in zip(*fb.pairs, strict=True))
-    ratio = S[:, :, ci] / S[:, :, di]  # (paths, steps + 1, pairs)
-    end, low = ratio[:, -1], ratio.min(axis=1)
-    out = np.zeros((len(SEGMENTS) + 1, 2, n))
-    for i in range(len(SEGMENTS)):
-        m = fb.segment == i
-        if m.any():
-            args_i = (fb.pair[m], fb.coll[m], fb.debt[m], fb.lt[m])
-            out[i, 0] = var_kernel(*args_i, end)[0]
-            out[i, 1] = var_kernel(*args_i, low)[1]
+    n, pad = len(end), -len(end) % SB
+    st = [np.ones((len(fb.pairs), n + pad)) for _ in range(2)]
+    st[0][:, :n], st[1][:, :n] = end.T, low.T
+    bad, liq = np.zeros((len(SEGMENTS), n + pad)), np.zeros((len(SEGMENTS), n + pad))
+    sold = np.zeros((len(fb.assets), n + pad))
+    cpair = np.array([c for c, _ in fb.pairs], np.int64)
+    book = (fb.pair, fb.segment, cpair, fb.coll, fb.debt, fb.lt, fb.bonus, float(keep))
+    _tail_nb(*book, *st, bad, liq, sold)
+    return bad[:, :n], liq[:, :n], sold[:, :n]
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What :func:`run_var` switches on; ``keep`` = share of crossing debt liquidated."""
+
+    bridge: bool = True
+    impact: bool = True
+    keep: float = 1.0
+
+
+def _var_task(args: tuple) -> tuple[np.ndarray, int]:
+    """One RNG block: (array (segments + 1, 4, paths), impact iterations).
+
+    Rows: bad debt and liquidations with impact, then the same before impact; per segment and
+    in total (last). Impact is iterated per block: sales → pool prices → more liquidations,
+    until no path's liquidations grow (or :data:`IMPACT_ITER` passes).
+    """
+    mk, steps, seq, n, fb, imp, opt = args
+    end, low = pair_paths(mk, fb.pairs, steps, seq, n, opt.bridge)
+    pre = post = tail_kernel(fb, end, low, opt.keep)
+    it = 0
+    while opt.impact and len(imp.pools) and it < IMPACT_ITER:
+        it += 1
+        f = imp.pair_multipliers(post[2], fb.pairs)
+        nxt = tail_kernel(fb, end * f, low * f, opt.keep)
+        grown = (nxt[1].sum(axis=0) - post[1].sum(axis=0)).max() > 1e-9 * fb.debt.sum()
+        post = nxt
+        if not grown:
+            break
+    out = np.zeros((len(SEGMENTS) + 1, 4, n))
+    out[:-1] = np.stack([post[0], post[1], pre[0], pre[1]], axis=1)
     out[-1] = out[:-1].sum(axis=0)
-    return out
+    return out, it
+
+
+def stats(bad: np.ndarray, liq: np.ndarray) -> dict[str, float]:
+    """Risk figures of per-path bad debt and liquidations, each with its standard error.
+
+    Quantiles: :func:`quantile_se`; means: std / √n; the 99% tail mean: the tail's std / √(its
+    size), ignoring the quantile's own noise.
+    """
+    n = len(bad)
+    tail = bad[bad >= np.quantile(bad, 0.99)]
+    out = {
+        "var95_usd": var95(bad), "evar99_usd": evar99(bad),
+        "expected_tail99_usd": expected_tail(bad, 0.99), "lar95_usd": lar95(liq),
+        "mean_bad_debt_usd": float(bad.mean()), "mean_liquidated_usd": float(liq.mean()),
+    }  # fmt: skip
+    se = {
+        "var95": quantile_se(bad, 0.95), "evar99": quantile_se(bad, 0.99),
+        "expected_tail99": float(tail.std(ddof=1) / np.sqrt(len(tail))) if len(tail) > 1 else 0.0,
+        "lar95": quantile_se(liq, 0.95),
+        "mean_bad_debt": float(bad.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+        "mean_liquidated": float(liq.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+    }  # fmt: skip
+    return out | {f"{k}_se_usd": v for k, v in se.items()}
 
 
 def run_var(
-    book: Book, n_paths: int, horizon: str = "1d", seed: int = 0, executor: str = "serial"
+    book: Book,
+    n_paths: int,
+    horizon: str = "1d",
+    seed: int = 0,
+    executor: str = "serial",
+    *,
+    as_of: dt.date | None = None,
+    window: int = WINDOW_DAYS,
+    calibrate: bool = True,
+    jumps: bool = True,
+    bridge: bool = True,
+    impact: bool = True,
+    behaviour: bool | Borrowers = True,
 ) -> dict:
     """VaR95 / EVaR99 of bad debt and LaR95 of liquidations over ``horizon`` (Monte Carlo).
 
     Bad debt is Σ max(0, debt - collateral) at the horizon (Gauntlet's 2022 definition);
-    liquidations count debt whose position crosses its threshold at any hourly (1d) or 4-hourly
-    (7d) monitoring point, since terminal-only checks understate LaR (risk.md §4.5). Unsecured
-    loans carry no price risk here. Same seed → same numbers on every executor.
+    liquidations count debt whose position crosses its threshold anywhere on the continuous
+    path (bridge minimum; ``bridge=False``: hourly (1d) / 4-hourly (7d) points only, which
+    understates LaR). ``impact``: liquidated collateral is sold into its pool
+    (:data:`DEFAULT_LIQUIDITY`), lowering every price on the pool's chain, to a fixed point;
+    ``*_pre_impact_usd`` are the figures before. ``behaviour``: of each liquidated position a
+    share ``Borrowers.share(h)`` at the health it hits repays first; since h < 1 there, that is
+    the hazard's cap, applied once (the engine offers it every day). Bad debt is not reduced:
+    an underwater borrower has nothing to save. Unsecured loans carry no price risk here. Same
+    seed → same numbers on every executor.
     """
     if horizon not in HORIZONS:
         raise ValueError(f"horizon must be one of {', '.join(HORIZONS)}, got {horizon!r}")
@@ -122,26 +389,29 @@ def run_var(
         raise ValueError("paths must be >= 1")
     fb = flat_book(book)
     days, per_day = HORIZONS[horizon]
-    model = market_model(fb.assets, per_day)
-    tasks = [(model, days * per_day, s, n, fb) for _, s, n in block_seeds(seed, n_paths, VAR_BLOCK)]
+    mk = fitted_market(fb.assets, per_day, as_of, window, jumps) if calibrate else None
+    mk = mk or fixed_market(fb.assets, per_day)
+    b = Borrowers() if behaviour is True else behaviour or None
+    opt = Options(bridge, impact, 1.0 - float(b.share(1.0)) if b else 1.0)
+    imp = Impact.of(fb.assets)
+    seeds = block_seeds(seed, n_paths, VAR_BLOCK)
+    tasks = [(mk, days * per_day, s, n, fb, imp, opt) for _, s, n in seeds]
     ex = get_executor(executor)
     try:
-        res = np.concatenate(ex.map(_var_task, tasks), axis=2) if len(fb.pair) else None
+        parts = ex.map(_var_task, tasks) if len(fb.pair) else []
     finally:
         ex.close()
-    if res is None:
-        res = np.zeros((len(SEGMENTS) + 1, 2, n_paths))
-
-    def stats(r: np.ndarray) -> dict[str, float]:
-        return {
-            "var95_usd": var95(r[0]), "evar99_usd": evar99(r[0]),
-            "expected_tail99_usd": expected_tail(r[0], 0.99), "lar95_usd": lar95(r[1]),
-            "mean_bad_debt_usd": float(r[0].mean()), "mean_liquidated_usd": float(r[1].mean()),
-        }  # fmt: skip
-
+    res = np.concatenate([p[0] for p in parts], axis=2) if parts else np.zeros((4, 4, n_paths))
+    pre = stats(res[-1, 2], res[-1, 3])
     return {
         "paths": n_paths, "horizon": horizon, "seed": seed,
         "monitoring_steps": days * per_day, "assets": list(fb.assets),
-        **stats(res[-1]),
-        "by_segment": {s: stats(res[i]) for i, s in enumerate(SEGMENTS)},
+        **stats(res[-1, 0], res[-1, 1]),
+        **{f"{k.removesuffix('_usd')}_pre_impact_usd": pre[k]
+           for k in ("var95_usd", "evar99_usd", "lar95_usd", "mean_liquidated_usd")},
+        "impact_iterations": max((p[1] for p in parts), default=0),
+        "options": {"calibrated": mk.info["source"] == "history", "jumps": jumps,
+                    "bridge": bridge, "impact": impact, "liquidated_share": opt.keep},
+        "model": mk.info,
+        "by_segment": {s: stats(res[i, 0], res[i, 1]) for i, s in enumerate(SEGMENTS)},
     }  # fmt: skip
