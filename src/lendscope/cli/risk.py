@@ -1,4 +1,4 @@
-"""Risk commands: book synth, stress, var."""
+"""Risk commands: book synth, stress, var, backtest."""
 
 from __future__ import annotations
 
@@ -102,6 +102,25 @@ def stress(
     if out is not None:
         for p in render.write_outputs(s, out):
             typer.echo(str(p), err=True)
+
+
+@app.command()
+def backtest(
+    case: Annotated[str, typer.Argument(help="Bundled case (2022).")] = "2022",
+    seed: Annotated[int, typer.Option(min=0)] = 2022,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """Run a cited book of a past market through what happened and score the prediction."""
+    from lendscope.report import backtest as render
+    from lendscope.risk.backtest import run_backtest
+    from lendscope.risk.backtest.case import case_names
+    from lendscope.risk.results import to_json
+
+    if case not in case_names():
+        typer.echo(f"error: no bundled case {case!r} (have {', '.join(case_names())})", err=True)
+        raise typer.Exit(1)
+    r = run_backtest(case, seed)
+    typer.echo(to_json(r) if fmt is Fmt.json else render.table(r))
 
 
 class Horizon(StrEnum):

@@ -10,9 +10,9 @@ rules.
 **Depositors.** Run-off is zero in a calm market. A lender's deposits leave at
 ``base · signal`` per day, where ``signal`` adds the BTC/ETH drawdown from its peak of the last
 ``window_days`` beyond ``drawdown_min`` (in units of ``drawdown_ref``: runs answer sharp falls,
-not a level that has held for months), dated news (each ``intensity``, decaying with ``news_half_life``), peer failures
-(``peer`` each, decaying with ``peer_half_life``) and the lender's own known losses as a share
-of its deposits (``loss``).
+not a level that has held for months), dated news (each ``intensity``, decaying with
+``news_half_life``), peer failures (``peer`` each, decaying with ``peer_half_life``) and the
+lender's own known losses as a share of its deposits (``loss``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class Borrowers:
     daily_share: float = 0.1  # per day, just above HF 1 (an assumption, documented)
     max_share: float = 0.9  # at liquidation: Maker 21-22 Jan 2022, 6 of 7 whale vaults saved
     target_hf: float = 1.5
+    #: per day, the share of the gap back to a position's starting HF it borrows again once
+    #: prices have lifted it above that (an assumption: borrowers keep their chosen leverage)
+    releverage: float = 0.02
 
     def __post_init__(self) -> None:
         ok = 0 <= self.daily_share <= self.max_share <= 1

@@ -10,7 +10,8 @@ the current prices (Aave v3 close factor and bonus, Morpho Blue LIF, Compound v3
 bark + Dutch auction), default the loans of counterparties that fail today, run CeFi margin
 calls and forced sales, sell all seized collateral into the pools, recompute prices, and repeat
 until nobody new is liquidated. That shared market is the contagion channel across segments; a
-CeFi lender's own on-chain positions (``owner`` = lender) are liquidated on-chain and their losses hit its capital.
+CeFi lender's own on-chain positions (``owner`` = lender) are liquidated on-chain and their
+losses hit its capital.
 
 Bad debt follows Risk DAO: Σ over accounts (platform, owner) of max(0, debt - collateral),
 unweighted, plus CeFi credit losses. Values are USD; books carry USD at the scenario's start prices.
@@ -91,6 +92,7 @@ class Positions:
         self.liq_usd = np.zeros(len(self.c))
         self.repaid_usd = np.zeros(len(self.c))  # voluntary repayments (behaviour)
         self.saved_c, self.saved_d = np.zeros(len(self.c)), np.zeros(len(self.c))
+        self.hf0 = self.health(np.ones(len(ASSETS)))  # books carry start-price USD
         self.n_liquidations = 0
 
     def health(self, P: np.ndarray) -> np.ndarray:
@@ -109,13 +111,15 @@ class Positions:
         h = self.health(P)
         a = who.share(h)
         live = (a > 0) & (self.c > 0) & (self.d > 0)
-        if not live.any():
-            return
         pc, pd = P[self.ca], P[self.da]
         with np.errstate(divide="ignore", invalid="ignore"):
             goal = np.where(live, self.c * pc * self.lt / (who.target_hf * pd), 0.0)
         blend = live & (h >= 1.0)
         cut = np.where(blend, a * np.maximum(self.d - goal, 0.0), 0.0)
+        up = (self.c > 0) & (self.d > 0) & (h > np.maximum(self.hf0, who.act_hf))
+        if up.any():  # prices lifted it above its own starting leverage: borrow back toward it
+            want = self.c[up] * pc[up] * self.lt[up] / (self.hf0[up] * pd[up])
+            self.d[up] += who.releverage * np.maximum(want - self.d[up], 0.0)
         split = live & (h < 1.0)
         self.saved_c = np.where(split, a * self.c, 0.0)
         self.saved_d = np.where(split, a * goal, 0.0)

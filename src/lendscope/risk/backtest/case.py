@@ -96,7 +96,8 @@ def build_book(case: Case, start: dt.date, seed: int = 0) -> Book:
     book = Book(sources=[src])
     for lender, spec in case.data["lenders"].items():
         _lender(book, rng, lender, spec, start)
-    links = {k: case.data[k] for k in ("counterparties", "credit_lines", "events") if k in case.data}
+    keys = ("counterparties", "credit_lines", "events")
+    links = {k: case.data[k] for k in keys if k in case.data}
     book.extend(parse_credit_yaml(src, links))
     book.sources = [src]
     on = case.data["onchain"]
@@ -126,8 +127,9 @@ def _lender(book: Book, rng: np.random.Generator, name: str, s: dict, start: dt.
         # lender's book); the claim beyond it is unsecured and is lost if the name defaults.
         if coll > 0:
             ini = ladder[0]
-            _loan(ln, f"{name}-{cp}-{k}s", name, cp, coll, "USDC",
-                  e.get("collateral_asset", "BTC"), coll / ini, tuple(ladder), False, nd)  # fmt: skip
+            ca = e.get("collateral_asset", "BTC")
+            _loan(ln, f"{name}-{cp}-{k}s", name, cp, coll, "USDC", ca, coll / ini,
+                  (ladder[0], ladder[1], ladder[2]), False, nd)  # fmt: skip
         if usd > coll:
             named_unsec += usd - coll
             _loan(ln, f"{name}-{cp}-{k}u", name, cp, usd - coll, "USDC", "USDC", 0.0,
@@ -153,7 +155,9 @@ def _lender(book: Book, rng: np.random.Generator, name: str, s: dict, start: dt.
     deposits = float(_value(s["deposits_usd"]))
     tenor = int(s.get("deposit_tenor_days", 0))
     book.funding[name] = Funding(
-        name, float(_value(s["own_capital_usd"])), float(_value(s["liquid_assets_usd"])),
+        name,
+        float(_value(s["own_capital_usd"])),
+        float(_value(s["liquid_assets_usd"])),
         (Deposit(tenor, deposits),),
     )
 
@@ -181,7 +185,8 @@ def _onchain(p: Positions, lender: str, j: int, s: dict) -> None:
     maker = s["protocol"] == "maker"
     p.id.append(f"{lender.lower()}-onchain-{j}")
     p.owner.append(lender)
-    p.platform.append({"maker": "Maker", "aave_v3": "Aave", "compound_v3": "Compound"}[s["protocol"]])
+    names = {"maker": "Maker", "aave_v3": "Aave", "compound_v3": "Compound"}
+    p.platform.append(names[s["protocol"]])
     p.protocol.append(s["protocol"])
     p.segment.append("cdp" if maker else "defi")
     p.coll_asset.append(ASSETS.index(s["collateral_asset"]))
