@@ -10,7 +10,6 @@ import pytest
 
 from lendscope.core.assets import ASSETS
 from lendscope.risk.behaviour import Borrowers, Depositors
-from lendscope.risk.engine_cefi import CefiParams
 from lendscope.risk.books import parse_book, parse_funding_yaml
 from lendscope.risk.engine import (
     EngineParams,
@@ -18,6 +17,7 @@ from lendscope.risk.engine import (
     repay_to_restore_hf,
     toxic_ltv,
 )
+from lendscope.risk.engine_cefi import CefiParams
 from lendscope.risk.montecarlo import first_passage_probability
 from lendscope.risk.results import stress_summary, to_json
 from lendscope.risk.scenarios import scenario_from_dict
@@ -26,7 +26,9 @@ from lendscope.risk.var import run_var
 
 # Protocol rules alone: no fee, no borrower behaviour, no default pools (hand-computed cases).
 NO_FEE = EngineParams(
-    aave_protocol_fee=0.0, borrowers=Borrowers(max_share=0.0), default_liquidity=False
+    aave_protocol_fee=0.0,
+    borrowers=Borrowers(daily_share=0.0, max_share=0.0, releverage=0.0),
+    default_liquidity=False,
 )
 POS = (
     "position_id,owner,platform,protocol,collateral_asset,collateral_amount,debt_asset,"
@@ -168,9 +170,9 @@ def test_contagion_cefi_lender_liquidated_on_chain():
     (lender,) = s["cefi"]["lenders"]
     assert lender["onchain_liquidated_usd"] == pytest.approx(100 * 0.5 / 1.05, abs=0.01)
     assert lender["onchain_losses_usd"] == pytest.approx(30, abs=0.01)  # its equity in the loan
-    assert s["failed_lenders"] == [
-        {"lender": "L", "day": 1, "date": "2000-01-02", "reason": "insolvent", "frozen_date": None}
-    ]
+    # Insolvent from day 1 but still able to pay: it keeps operating (no named default made the
+    # loss public, no withdrawals it cannot meet), as Celsius did for months.
+    assert lender["days_to_insolvent"] == 1 and s["failed_lenders"] == []
 
 
 def test_same_seed_identical_json_and_seed_matters():

@@ -274,7 +274,7 @@ def run_stress(
         pos.act(S[t] * market.multipliers(), prm.borrowers)
         pending = np.zeros(len(market.pools))
         for it in range(prm.max_iter):
-            P = S[t] * market.multipliers(pending)
+            P = market.floor_prices(S[t], S[t] * market.multipliers(pending))
             sold = _by(pos.ca, pos.liquidate(P, prm), len(ASSETS))
             if it == 0:
                 sold += _by(cefi.ca, cefi.defaults(t, P), len(ASSETS))
@@ -285,7 +285,7 @@ def run_stress(
             pending += market.to_pools(sold)
         market.book(pending)
         pos.merge()
-        P = S[t] * market.multipliers()
+        P = market.floor_prices(S[t], S[t] * market.multipliers())
         prices[t] = P
         market.end_of_day()
         if len(pl):

@@ -56,6 +56,9 @@ class PoolLiquidity:
     half_life_days: float = 1.0
     permanent: float = 0.5
     floor: float | None = None  # None: implied by the depth (see the module docstring)
+    #: Lowest price (multiple of the start price) forced sales can push the pool's assets to,
+    #: e.g. a stablecoin's reserve backing; a scenario path below it is kept as it is.
+    price_floor: float | None = None
 
     def drop(self, q: np.ndarray | float) -> np.ndarray:
         """Fractional price drop f(Q) of having sold ``q``."""
@@ -168,6 +171,15 @@ class Market:
     def multipliers(self, extra: np.ndarray | None = None) -> np.ndarray:
         """Impact multiplier per asset (product over the pools on its chain)."""
         return np.exp(self.expo @ np.log(self.pool_multipliers(extra)))
+
+    def floor_prices(self, base: np.ndarray, prices: np.ndarray) -> np.ndarray:
+        """Apply each pool's ``price_floor`` to its own assets (never above the scenario path)."""
+        out = prices
+        for i, p in enumerate(self.liq):
+            if p.price_floor is not None:
+                m = self.pool_of == i
+                out = np.where(m, np.maximum(prices, np.minimum(base, p.price_floor)), out)
+        return out
 
     def to_pools(self, sold_by_asset: np.ndarray) -> np.ndarray:
         """Sales per asset (USD at start prices) → the excess that reaches each pool."""

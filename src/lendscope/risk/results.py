@@ -69,7 +69,8 @@ def summary(run: StressRun) -> dict[str, Any]:
                 "days_to_insolvent": _day(cefi.insolvent_day[i]),
             }
         )
-    used = sorted({a for a, v in run.by_asset.items()} | {"BTC", "ETH"}, key=ASSETS.index)
+    used = sorted({a for a, v in run.by_asset.items()} | {"BTC", "ETH"} | set(sc.assets),
+                  key=ASSETS.index)  # fmt: skip
     return {
         "scenario": sc.name,
         "seed": run.seed,
@@ -88,6 +89,23 @@ def summary(run: StressRun) -> dict[str, Any]:
         "peak_bad_debt_usd": _r(np.sum([run.bad_debt[s] for s in SEGMENTS], axis=0).max(initial=0)),
         "liquidated_usd": _r(sum(liq_total.values())),
         "failed_lenders": failed,
+        "prices": {
+            a: {
+                k: round(float(v * run.usd_start[ASSETS.index(a)]), 6)
+                for k, v in (
+                    ("start", run.prices[0, ASSETS.index(a)]),
+                    ("min", run.prices[:, ASSETS.index(a)].min()),
+                    ("end", run.prices[-1, ASSETS.index(a)]),
+                )
+            }
+            for a in used
+        },
+        "impact": {
+            "basis": "excess over history" if sc.history_market_debt_usd else "all forced sales",
+            "excess_share": round(run.excess_share, 6),
+            "history_market_debt_usd": sc.history_market_debt_usd,
+        },
+        "voluntary_repaid_usd": _r(run.repaid_usd),
         "by_segment": {
             s: {
                 "debt_usd": _r(size[s]),

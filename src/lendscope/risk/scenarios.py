@@ -212,7 +212,7 @@ def _liquidity(v: _Validator, spec: Any) -> dict[str, PoolLiquidity]:
         for k in ("adv_usd", "depth_usd", "impact_multiplier", "half_life_days"):
             if k in p:
                 v.positive(p[k], f"{f}.{k}")
-        for k in ("coef", "permanent", "floor"):
+        for k in ("coef", "permanent", "floor", "price_floor"):
             x = p.get(k)
             hi = math.inf if k == "coef" else 1.0
             if x is not None and not (
