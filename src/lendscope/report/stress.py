@@ -92,8 +92,10 @@ def what_2022_would_do(metrics: Any) -> dict[str, Any]:
     period, s = r["period"], r["summary"]
     seg = s["by_segment"]
     debt = s["book"]["debt_usd"]
+    bt = r["backtest"]["score"]
     sentences = [
-        f"Replaying May to December 2022 on a synthetic book sized like {quarter(period)} "
+        f"Replaying May 2022 to January 2023 on real daily closes and a synthetic book sized like "
+        f"{quarter(period)} "
         f"({usd(debt)} of loans; {r['positions']} positions, seed {r['seed']}) liquidates "
         f"{usd(s['liquidated_usd'])} and leaves {usd(s['bad_debt_usd'])} of bad debt "
         f"({s['bad_debt_usd'] / debt:.1%} of loans)."
@@ -116,4 +118,12 @@ def what_2022_would_do(metrics: Any) -> dict[str, Any]:
             else "."
         )
     )
-    return {"period": period, "summary": s, "sentences": sentences}
+    sentences.append(
+        "The lenders above are synthetic balance sheets sized to the market, not disclosures. "
+        f"The same calibrated engine, run on the cited book of 2022Q1 (lendscope backtest 2022), "
+        f"gets {bt['lenders_correct']} of {bt['lenders']} lenders right (failed within "
+        f"{bt['date_tolerance_days']} days of filing, or survived) and "
+        f"{bt['onchain_within_factor']} of {bt['onchain_observed']} published on-chain "
+        f"liquidation figures within {bt['onchain_factor']:g}x."
+    )
+    return {"period": period, "summary": s, "sentences": sentences, "backtest": r["backtest"]}

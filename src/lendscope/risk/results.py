@@ -79,6 +79,8 @@ def summary(run: StressRun) -> dict[str, Any]:
         "days": sc.steps,
         "book": {
             "sources": run.book.sources,
+            # A synthetic book's CeFi balance sheets are made up to the market's size; say so.
+            "synthetic": any(x.startswith("synthetic(") for x in run.book.sources),
             "positions": sum(s == "defi" for s in p.segment),
             "vaults": sum(s == "cdp" for s in p.segment),
             "loans": len(run.book.loans),
@@ -169,12 +171,20 @@ def stress_2022(metrics: Any) -> dict[str, Any]:
     ``metrics`` is any object with ``latest_period()`` and ``for_period()`` (MarketMetrics);
     returns data only, the report words it.
     """
+    from lendscope.risk.backtest import run_backtest
+
     period = metrics.latest_period()
     sc = load_builtin("2022")
     book = synth_book(calibration(metrics, period), REPORT_POSITIONS, REPORT_SEED, sc.dates[0])
+    bt = run_backtest("2022")
     return {
         "period": period,
         "positions": REPORT_POSITIONS,
         "seed": REPORT_SEED,
         "summary": stress_summary(book, sc, REPORT_SEED),
+        "backtest": {
+            "score": bt["score"],
+            "lenders": bt["lenders"],
+            "onchain": bt["onchain"]["observed"],
+        },
     }

@@ -45,7 +45,10 @@ def test_synthetic_stress_json_is_deterministic(c):
 def test_uploaded_loan_tape(c):
     r = c.post("/api/v1/stress", data={"scenario": "2022"}, files=files())
     assert r.status_code == 200, r.text
-    assert r.json()["failed_lenders"][0]["lender"] == "ExampleLend"
+    # Without a credit file no counterparty is named, so ExampleLend's unsecured loans default
+    # only past their drawn drawdown thresholds; the book is the uploaded one, not synthetic.
+    assert r.json()["cefi"]["lenders"][0]["lender"] == "ExampleLend"
+    assert r.json()["book"]["synthetic"] is False
     assert r.json()["book"]["loans"] == 8
 
 
