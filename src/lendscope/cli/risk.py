@@ -14,6 +14,8 @@ from lendscope.cli._common import (
     DbOpt,
     Fmt,
     _metrics,
+    _quarter,
+    _refuse,
     app,
 )
 
@@ -27,18 +29,33 @@ SynthOpt = Annotated[
     bool, typer.Option("--synthetic", help="Use a synthetic book sized like the latest quarter.")
 ]
 PositionsOpt = Annotated[int, typer.Option("--positions", min=10, max=1_000_000)]
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option("--period", help="Size the synthetic book like this quarter (default: latest)."),
+]
 
 
-def _latest_calibration(db: Path | None) -> tuple[str, dict[str, dict[str, float]]]:
-    """(latest quarter, calibration) from the dataset (the bundled data when ``db`` is absent)."""
+def _latest_calibration(
+    db: Path | None, period: str | None = None
+) -> tuple[str, dict[str, dict[str, float]]]:
+    """(quarter, calibration) from the dataset (the bundled data when ``db`` is absent)."""
+    from lendscope.metrics.params import ParamError, check_period
     from lendscope.risk.synth import calibration
 
     m = _metrics(db, None)
-    return m.latest_period(), calibration(m)
+    if period is None:
+        return m.latest_period(), calibration(m)
+    try:
+        q = check_period(m, _quarter(period, "--period"))
+    except ParamError as e:
+        _refuse(e)
+    return q, calibration(m, q)
 
 
-def _risk_book(books: list[Path] | None, synthetic: bool, n: int, seed: int, start, db):
-    """The book to stress: files, or a synthetic book calibrated to the latest quarter."""
+def _risk_book(
+    books: list[Path] | None, synthetic: bool, n: int, seed: int, start, db, period=None
+):
+    """The book to stress: files, or a synthetic book calibrated to a quarter (default latest)."""
     from lendscope.risk.book_types import BookError
     from lendscope.risk.books import load_books
     from lendscope.risk.synth import synth_book
@@ -51,7 +68,7 @@ def _risk_book(books: list[Path] | None, synthetic: bool, n: int, seed: int, sta
         except BookError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from None
-    _, calib = _latest_calibration(db)
+    _, calib = _latest_calibration(db, period)
     return synth_book(calib, n, seed, start)
 
 
@@ -84,6 +101,7 @@ def stress(
     fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
     out: Annotated[Path | None, typer.Option("--out", help="Write stress.json and charts.")] = None,
     db: DbOpt = None,
+    period: PeriodOpt = None,
 ) -> None:
     """Run a book through a stress scenario: liquidations, bad debt, failed lenders."""
     from lendscope.report import stress as render
@@ -96,7 +114,7 @@ def stress(
     except ScenarioError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from None
-    b = _risk_book(book, synthetic, positions, seed, sc.dates[0], db)
+    b = _risk_book(book, synthetic, positions, seed, sc.dates[0], db, period)
     s = results.stress_summary(b, sc, seed)
     typer.echo(results.to_json(s) if fmt is Fmt.json else render.table(s))
     if out is not None:

@@ -2,8 +2,8 @@
 
 **Loans.** A secured loan is revalued daily (debt = principal·P_asset·(1 + rate·t/365)). At the
 margin-call LTV the borrower tops up to the initial LTV with the health hazard of
-:class:`~lendscope.risk.behaviour.Borrowers` (health = liquidation LTV / LTV, one seeded draw
-per call); otherwise after ``cure_days`` the lender sells enough collateral to get back to the
+:class:`~lendscope.risk.behaviour.Borrowers` (health = margin-call LTV / LTV, so a call is met
+like a liquidation on chain; one seeded draw per call); otherwise after ``cure_days`` the lender sells enough collateral to get back to the
 initial LTV, and at the liquidation LTV it sells all it needs to repay (shortfall = credit loss).
 
 **Credit events.** A loan defaults when its counterparty does: on the counterparty's
@@ -209,7 +209,8 @@ class CefiBook:
         if len(new):
             self.counts["margin_calls"] += len(new)
             # One draw per new call, in book order: same seed, same outcome.
-            odds = self.p.borrowers.share(self.ll[new] / ltv[new])
+            # A margin call is the CeFi borrower's moment to act, as HF < 1 is on chain.
+            odds = self.p.borrowers.share(self.lc[new] / ltv[new])
             up = new[self.rng.random(len(new)) < odds]
             self.counts["top_ups"] += len(up)
             self.c[up] += top_up_vec(D[up], self.c[up], px[up], self.l0[up])

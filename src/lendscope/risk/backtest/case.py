@@ -118,6 +118,7 @@ def _lender(book: Book, rng: np.random.Generator, name: str, s: dict, start: dt.
     loan_assets = _value(s["loan_assets"])
     mix = _value(s["collateral_mix"])
     notice = s.get("notice_days")
+    term = s.get("term_days")  # fixed-term loans, originated evenly: they mature evenly
     ln = book.loans
     named_unsec = 0.0
     for k, e in enumerate(s.get("exposures") or []):
@@ -152,6 +153,8 @@ def _lender(book: Book, rng: np.random.Generator, name: str, s: dict, start: dt.
               "USDC" if unsecured else ca, 0.0 if unsecured else float(usd / ini),
               (1.0, 1.0, 1.0) if unsecured else (ini, ladder[1], ladder[2]), unsecured,
               notice)  # fmt: skip
+        if term:
+            ln.maturity[-1] = start + dt.timedelta(days=int(rng.integers(1, int(term) + 1)))
     deposits = float(_value(s["deposits_usd"]))
     tenor = int(s.get("deposit_tenor_days", 0))
     book.funding[name] = Funding(
