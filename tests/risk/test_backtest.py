@@ -12,8 +12,7 @@ import datetime as dt
 
 import pytest
 
-from lendscope.risk.backtest import DATE_TOLERANCE_DAYS, ONCHAIN_FACTOR, run_backtest
-from lendscope.risk.backtest import calibrate
+from lendscope.risk.backtest import DATE_TOLERANCE_DAYS, ONCHAIN_FACTOR, calibrate, run_backtest
 from lendscope.risk.backtest.case import build_book, load_case
 from lendscope.risk.behaviour import Borrowers, Depositors
 from lendscope.risk.engine_cefi import CefiParams
@@ -102,7 +101,9 @@ def test_build_book_is_seeded_and_partitions_exposures():
     a, b = build_book(case, start, 1), build_book(case, start, 1)
     assert a.loans.principal_usd == b.loans.principal_usd
     for name, spec in case.data["lenders"].items():
-        mine = [p for p, l in zip(a.loans.principal_usd, a.loans.lender, strict=True) if l == name]
+        mine = [
+            p for p, who in zip(a.loans.principal_usd, a.loans.lender, strict=True) if who == name
+        ]
         assert sum(mine) == pytest.approx(spec["loans_usd"]["value"])
 
 

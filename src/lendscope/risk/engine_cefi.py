@@ -3,8 +3,9 @@
 **Loans.** A secured loan is revalued daily (debt = principal·P_asset·(1 + rate·t/365)). At the
 margin-call LTV the borrower tops up to the initial LTV with the health hazard of
 :class:`~lendscope.risk.behaviour.Borrowers` (health = margin-call LTV / LTV, so a call is met
-like a liquidation on chain; one seeded draw per call); otherwise after ``cure_days`` the lender sells enough collateral to get back to the
-initial LTV, and at the liquidation LTV it sells all it needs to repay (shortfall = credit loss).
+like a liquidation on chain; one seeded draw per call); otherwise after ``cure_days`` the lender
+sells enough collateral to get back to the initial LTV, and at the liquidation LTV it sells all
+it needs to repay (shortfall = credit loss).
 
 **Credit events.** A loan defaults when its counterparty does: on the counterparty's
 ``default_date`` (book credit file), when the counterparty is a lender of the book that fails,
