@@ -64,7 +64,7 @@ class _Item:
         if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
             self.fail(key, f"not a number: {x!r}")
         if not 0 <= x <= hi:
-            self.fail(key, f"must be in [0, {hi}], got {x}")
+            self.fail(key, f"must be in [0, {hi:g}], got {x}")
         return float(x)
 
 
