@@ -160,13 +160,11 @@ class CascadeParams:
     """Liquidation rules, per-asset price impact and its decay (arrays indexed like the paths).
 
     ``kind`` 0 none, 1 square-root law max(1e-9, 1 - a·√(Q/b)), 2 constant product 1/(1 + Q/b)²,
-    with Q the collateral sold so far (USD at the start price). See ``Scenario.impact_params``.
-    ``half_life`` (steps, per asset; None: no decay) makes the impact partly temporary: with
-    Q_perm all sales and Q_temp sales decayed by 0.5^(1/half_life) per step, the multiplier is
-    max(1e-9, 1 - perm·f(Q_perm) - (1 - perm)·f(Q_temp)), f = 1 - multiplier(Q), perm =
-    ``permanent``. ``repay_share``: the kernel's stand-in for the engine's borrower hazard (at
-    HF < 1 the hazard is at its cap): that share of each newly crossing position repays in full
-    and leaves the book instead of being liquidated, once, whatever its path did before.
+    Q the collateral sold so far (USD at the start price; see ``Scenario.impact_params``). With
+    ``half_life`` (steps) the multiplier is max(1e-9, 1 - perm·f(Q) - (1 - perm)·f(Q_temp)),
+    f = 1 - multiplier, Q_temp sales decayed by 0.5^(1/half_life) a step, perm = ``permanent``.
+    ``repay_share`` stands in for the engine's borrower hazard (at its cap once HF < 1): that
+    share of each newly crossing position repays in full and leaves instead of being liquidated.
     """
 
     close_factor: float = 1.0

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from scipy.stats import norm
 
+from lendscope.risk.kernels import evar99, expected_tail, lar95, var95
+
 #: Paths per RNG block; part of the seed contract (changing it changes every result).
 BLOCK = 4096
 
@@ -330,3 +332,26 @@ def quantile_se(x: np.ndarray, q: float) -> float:
         return 0.0
     part = np.partition(x, (lo, hi))
     return float((part[hi] - part[lo]) * h / (hi - lo))
+
+
+def risk_stats(bad: np.ndarray, liq: np.ndarray) -> dict[str, float]:
+    """Risk figures of per-path bad debt and liquidations, each with its standard error.
+
+    Quantiles: :func:`quantile_se`; means: std / √n; the 99% tail mean: the tail's std / √(its
+    size), ignoring the quantile's own noise.
+    """
+    n = len(bad)
+    tail = bad[bad >= np.quantile(bad, 0.99)]
+    out = {
+        "var95_usd": var95(bad), "evar99_usd": evar99(bad),
+        "expected_tail99_usd": expected_tail(bad, 0.99), "lar95_usd": lar95(liq),
+        "mean_bad_debt_usd": float(bad.mean()), "mean_liquidated_usd": float(liq.mean()),
+    }  # fmt: skip
+    se = {
+        "var95": quantile_se(bad, 0.95), "evar99": quantile_se(bad, 0.99),
+        "expected_tail99": float(tail.std(ddof=1) / np.sqrt(len(tail))) if len(tail) > 1 else 0.0,
+        "lar95": quantile_se(liq, 0.95),
+        "mean_bad_debt": float(bad.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+        "mean_liquidated": float(liq.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+    }  # fmt: skip
+    return out | {f"{k}_se_usd": v for k, v in se.items()}

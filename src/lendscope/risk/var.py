@@ -23,7 +23,7 @@ from lendscope.risk import history
 from lendscope.risk.behaviour import Borrowers
 from lendscope.risk.book_types import SEGMENTS, Book
 from lendscope.risk.executors import get_executor
-from lendscope.risk.kernels import SB, evar99, expected_tail, lar95, var95
+from lendscope.risk.kernels import SB
 from lendscope.risk.montecarlo import (
     JUMP_K,
     GBMModel,
@@ -31,7 +31,7 @@ from lendscope.risk.montecarlo import (
     block_seeds,
     bridge_min,
     fit_merton,
-    quantile_se,
+    risk_stats,
     simulate_parts,
 )
 from lendscope.risk.prices import DEFAULT_LIQUIDITY, POOL, STABLE, UNDERLYING, chain
@@ -56,7 +56,7 @@ LOAD = {
 HORIZONS = {"1d": (1, 24), "7d": (7, 6)}  # days, monitoring steps per day
 VAR_BLOCK = 1024
 WINDOW_DAYS = 365
-IMPACT_ITER = 8  # the fixed point settles in 2-3 passes on realistic books
+IMPACT_ITER = 30  # most paths settle in 1-3 passes; a runaway pool cascade takes more
 
 
 def _corr(assets: tuple[str, ...] | list[str]) -> np.ndarray:
@@ -120,17 +120,18 @@ def fitted_market(
     bases = [base(a) for a in assets]
     if None in bases or window < 30:
         return None
-    names = list(dict.fromkeys(b for b in bases if b is not None))
+    risky = [b for b in dict.fromkeys(bases) if b is not None and b not in STABLE]
+    roots = [chain(b)[-1] for b in risky]  # jumps come from (and are shared with) these
+    names = list(dict.fromkeys([*bases, *roots]))  # type: ignore[list-item]
     risky = [b for b in names if b not in STABLE]
     fits, rets = {}, []
-    for b in set(risky) | {chain(b)[-1] for b in risky}:
+    for b in risky:
         if b not in own:
             return None
         s = h.get(b)
         sel = (s.days >= start.toordinal()) & (s.days <= end.toordinal())
         fits[b] = fit_merton(np.diff(np.log(s.values[sel])), np.diff(s.days[sel]))
-    for b in risky:
-        r = np.diff(np.log(h.get(b).daily(start, end)))
+        r = np.diff(np.log(s.daily(start, end)))
         med, mad = np.median(r), 1.4826 * np.median(np.abs(r - np.median(r)))
         rets.append(np.clip(r, med - JUMP_K * mad, med + JUMP_K * mad))
     corr = np.zeros((len(names), len(names)))
@@ -140,6 +141,8 @@ def fitted_market(
         corr[np.ix_(ri, ri)] = np.atleast_2d(np.corrcoef(np.array(rets)))
     corr[np.ix_(si, si)] = _corr([names[i] for i in si])
     np.fill_diagonal(corr, 1.0)
+    if not np.isfinite(corr).all():  # a flat series in the window
+        return None
     sig = np.array([VOL[b] if b in STABLE else fits[b].sigma for b in names])
     root = [b if b in STABLE else chain(b)[-1] for b in names]
     jp = np.array([[0.0] * 3 if r in STABLE else [fits[r].intensity, fits[r].mean, fits[r].std]
@@ -184,10 +187,7 @@ def pair_paths(
 
 @dataclasses.dataclass(frozen=True)
 class FlatBook:
-    """Single-collateral positions (every segment) for the VaR kernel.
-
-    ``pair`` indexes (collateral, debt) asset pairs, whose price ratio is the position's shock.
-    """
+    """Single-collateral positions; ``pair`` indexes the (collateral, debt) pair shocking it."""
 
     assets: tuple[str, ...]
     pairs: tuple[tuple[int, int], ...]
@@ -236,11 +236,9 @@ class Impact:
         reach = [{POOL[u] for u in chain(a)} for a in assets]
         live = {p for p, q in DEFAULT_LIQUIDITY.items() if q.model != "none"}
         pools = tuple(sorted(set().union(*reach) & live, key=ASSETS.index))
-        sell = np.array([[float(POOL[a] == p) for a in assets] for p in pools]).reshape(
-            -1, len(assets)
-        )
-        expo = np.array([[float(p in r) for p in pools] for r in reach]).reshape(len(assets), -1)
-        return cls(sell, expo, pools)
+        sell = np.array([[POOL[a] == p for a in assets] for p in pools], float)
+        expo = np.array([[p in r for p in pools] for r in reach], float).reshape(len(assets), -1)
+        return cls(sell.reshape(-1, len(assets)), expo, pools)
 
     def pair_multipliers(self, sold: np.ndarray, pairs: tuple[tuple[int, int], ...]):
         """(paths, pairs) ratio multipliers from collateral ``sold`` (assets, paths).
@@ -259,9 +257,18 @@ class Impact:
         return np.exp(la[ci] - la[di]).T
 
 
+KEEP_GRID = 64  # health steps of the behaviour table on [0, 1)
+
+
+def keep_table(borrowers: Borrowers | None) -> np.ndarray:
+    """1 - share(h) at the midpoints of :data:`KEEP_GRID` health bins on [0, 1)."""
+    h = (np.arange(KEEP_GRID) + 0.5) / KEEP_GRID
+    return np.ones(KEEP_GRID) if borrowers is None else 1.0 - borrowers.share(h)
+
+
 @nb.njit(parallel=True, cache=True, fastmath=False)
 def _tail_nb(
-    pair, seg, cpair, coll, debt, lt, bonus, keep, end, low, bad, liq, sold
+    pair, seg, cpair, coll, debt, lt, bonus, kt, end, low, bad, liq, sold
 ):  # pragma: no cover
     for blk in nb.prange(end.shape[1] // SB):
         m0 = blk * SB
@@ -269,21 +276,23 @@ def _tail_nb(
         asold = np.zeros((sold.shape[0], SB))
         for i in range(pair.shape[0]):
             p, g, c, d, li = pair[i], seg[i], coll[i], debt[i], lt[i]
-            ca, dk, dg = cpair[p], d * keep, d * (1.0 + bonus[i]) * keep
+            ca, dg = cpair[p], d * (1.0 + bonus[i])
             for j in range(SB):
                 ab[g, j] += max(d - c * end[p, m0 + j], 0.0)
                 r = low[p, m0 + j]
-                if c * r * li < d:
-                    al[g, j] += dk
+                v = c * r * li
+                if v < d:
+                    w = kt[min(int(v / d * KEEP_GRID), KEEP_GRID - 1)]  # at the health it hits
+                    al[g, j] += d * w
                     # Seized collateral (start-price USD) covers debt + bonus, or is all of it.
-                    asold[ca, j] += min(c * keep, dg / r) if r > 0.0 else c * keep
+                    asold[ca, j] += w * (min(c, dg / r) if r > 0.0 else c)
         bad[:, m0 : m0 + SB] = ab
         liq[:, m0 : m0 + SB] = al
         sold[:, m0 : m0 + SB] = asold
 
 
-def tail_kernel(fb: FlatBook, end: np.ndarray, low: np.ndarray, keep: float = 1.0):
-    """Bad debt at ``end``, debt liquidated at ``low`` (x ``keep``), collateral sold.
+def tail_kernel(fb: FlatBook, end: np.ndarray, low: np.ndarray, keep: np.ndarray | None = None):
+    """Bad debt at ``end``, debt liquidated at ``low`` (x ``keep`` by health), collateral sold.
 
     Shocks are (paths, pairs) ratio multipliers; results (segments | assets, paths).
     """
@@ -293,18 +302,9 @@ def tail_kernel(fb: FlatBook, end: np.ndarray, low: np.ndarray, keep: float = 1.
     bad, liq = np.zeros((len(SEGMENTS), n + pad)), np.zeros((len(SEGMENTS), n + pad))
     sold = np.zeros((len(fb.assets), n + pad))
     cpair = np.array([c for c, _ in fb.pairs], np.int64)
-    book = (fb.pair, fb.segment, cpair, fb.coll, fb.debt, fb.lt, fb.bonus, float(keep))
-    _tail_nb(*book, *st, bad, liq, sold)
+    kt = keep_table(None) if keep is None else keep
+    _tail_nb(fb.pair, fb.segment, cpair, fb.coll, fb.debt, fb.lt, fb.bonus, kt, *st, bad, liq, sold)
     return bad[:, :n], liq[:, :n], sold[:, :n]
-
-
-@dataclasses.dataclass(frozen=True)
-class Options:
-    """What :func:`run_var` switches on; ``keep`` = share of crossing debt liquidated."""
-
-    bridge: bool = True
-    impact: bool = True
-    keep: float = 1.0
 
 
 def _var_task(args: tuple) -> tuple[np.ndarray, int]:
@@ -314,45 +314,25 @@ def _var_task(args: tuple) -> tuple[np.ndarray, int]:
     in total (last). Impact is iterated per block: sales → pool prices → more liquidations,
     until no path's liquidations grow (or :data:`IMPACT_ITER` passes).
     """
-    mk, steps, seq, n, fb, imp, opt = args
-    end, low = pair_paths(mk, fb.pairs, steps, seq, n, opt.bridge)
-    pre = post = tail_kernel(fb, end, low, opt.keep)
-    it = 0
-    while opt.impact and len(imp.pools) and it < IMPACT_ITER:
+    mk, steps, seq, n, fb, imp, (bridge, impact, keep) = args
+    end, low = pair_paths(mk, fb.pairs, steps, seq, n, bridge)
+    pre = tail_kernel(fb, end, low, keep)
+    post = [x.copy() for x in pre]
+    # Per path: only paths that sold something, then only those whose liquidations still grow.
+    act = np.flatnonzero(pre[2].sum(axis=0) > 0) if impact and len(imp.pools) else []
+    it, tol = 0, 1e-9 * fb.debt.sum()
+    while len(act) and it < IMPACT_ITER:
         it += 1
-        f = imp.pair_multipliers(post[2], fb.pairs)
-        nxt = tail_kernel(fb, end * f, low * f, opt.keep)
-        grown = (nxt[1].sum(axis=0) - post[1].sum(axis=0)).max() > 1e-9 * fb.debt.sum()
-        post = nxt
-        if not grown:
-            break
+        f = imp.pair_multipliers(post[2][:, act], fb.pairs)
+        nxt = tail_kernel(fb, end[act] * f, low[act] * f, keep)
+        grown = nxt[1].sum(axis=0) - post[1][:, act].sum(axis=0) > tol
+        for x, y in zip(post, nxt, strict=True):
+            x[:, act] = y
+        act = act[grown]
     out = np.zeros((len(SEGMENTS) + 1, 4, n))
     out[:-1] = np.stack([post[0], post[1], pre[0], pre[1]], axis=1)
     out[-1] = out[:-1].sum(axis=0)
     return out, it
-
-
-def stats(bad: np.ndarray, liq: np.ndarray) -> dict[str, float]:
-    """Risk figures of per-path bad debt and liquidations, each with its standard error.
-
-    Quantiles: :func:`quantile_se`; means: std / √n; the 99% tail mean: the tail's std / √(its
-    size), ignoring the quantile's own noise.
-    """
-    n = len(bad)
-    tail = bad[bad >= np.quantile(bad, 0.99)]
-    out = {
-        "var95_usd": var95(bad), "evar99_usd": evar99(bad),
-        "expected_tail99_usd": expected_tail(bad, 0.99), "lar95_usd": lar95(liq),
-        "mean_bad_debt_usd": float(bad.mean()), "mean_liquidated_usd": float(liq.mean()),
-    }  # fmt: skip
-    se = {
-        "var95": quantile_se(bad, 0.95), "evar99": quantile_se(bad, 0.99),
-        "expected_tail99": float(tail.std(ddof=1) / np.sqrt(len(tail))) if len(tail) > 1 else 0.0,
-        "lar95": quantile_se(liq, 0.95),
-        "mean_bad_debt": float(bad.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
-        "mean_liquidated": float(liq.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
-    }  # fmt: skip
-    return out | {f"{k}_se_usd": v for k, v in se.items()}
 
 
 def run_var(
@@ -378,9 +358,9 @@ def run_var(
     understates LaR). ``impact``: liquidated collateral is sold into its pool
     (:data:`DEFAULT_LIQUIDITY`), lowering every price on the pool's chain, to a fixed point;
     ``*_pre_impact_usd`` are the figures before. ``behaviour``: of each liquidated position a
-    share ``Borrowers.share(h)`` at the health it hits repays first; since h < 1 there, that is
-    the hazard's cap, applied once (the engine offers it every day). Bad debt is not reduced:
-    an underwater borrower has nothing to save. Unsecured loans carry no price risk here. Same
+    share ``Borrowers.share(h)`` at the health h < 1 it hits (bridge minimum, 1/64 bins)
+    repays first, once a horizon (the engine asks daily). Bad debt is not reduced: an
+    underwater borrower has nothing to save. Unsecured loans carry no price risk here. Same
     seed → same numbers on every executor.
     """
     if horizon not in HORIZONS:
@@ -392,7 +372,7 @@ def run_var(
     mk = fitted_market(fb.assets, per_day, as_of, window, jumps) if calibrate else None
     mk = mk or fixed_market(fb.assets, per_day)
     b = Borrowers() if behaviour is True else behaviour or None
-    opt = Options(bridge, impact, 1.0 - float(b.share(1.0)) if b else 1.0)
+    opt = (bridge, impact, keep_table(b) if b else None)
     imp = Impact.of(fb.assets)
     seeds = block_seeds(seed, n_paths, VAR_BLOCK)
     tasks = [(mk, days * per_day, s, n, fb, imp, opt) for _, s, n in seeds]
@@ -401,17 +381,21 @@ def run_var(
         parts = ex.map(_var_task, tasks) if len(fb.pair) else []
     finally:
         ex.close()
-    res = np.concatenate([p[0] for p in parts], axis=2) if parts else np.zeros((4, 4, n_paths))
-    pre = stats(res[-1, 2], res[-1, 3])
+    res = (
+        np.concatenate([p[0] for p in parts], axis=2)
+        if parts
+        else np.zeros((len(SEGMENTS) + 1, 4, n_paths))
+    )
+    pre, fitted = risk_stats(res[-1, 2], res[-1, 3]), mk.info["source"] == "history"
     return {
         "paths": n_paths, "horizon": horizon, "seed": seed,
         "monitoring_steps": days * per_day, "assets": list(fb.assets),
-        **stats(res[-1, 0], res[-1, 1]),
+        **risk_stats(res[-1, 0], res[-1, 1]),
         **{f"{k.removesuffix('_usd')}_pre_impact_usd": pre[k]
            for k in ("var95_usd", "evar99_usd", "lar95_usd", "mean_liquidated_usd")},
         "impact_iterations": max((p[1] for p in parts), default=0),
-        "options": {"calibrated": mk.info["source"] == "history", "jumps": jumps,
-                    "bridge": bridge, "impact": impact, "liquidated_share": opt.keep},
+        "options": {"calibrated": fitted, "jumps": jumps and fitted,
+                    "bridge": bridge, "impact": impact, "behaviour": b is not None},
         "model": mk.info,
-        "by_segment": {s: stats(res[i, 0], res[i, 1]) for i, s in enumerate(SEGMENTS)},
+        "by_segment": {s: risk_stats(res[i, 0], res[i, 1]) for i, s in enumerate(SEGMENTS)},
     }  # fmt: skip
