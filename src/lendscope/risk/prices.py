@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -193,3 +194,45 @@ class Market:
     def end_of_day(self) -> None:
         """Temporary impact decays by one day."""
         self.temp *= self.decay
+
+
+def parse_liquidity(v: Any, spec: Any) -> dict[str, PoolLiquidity]:
+    """A scenario's ``liquidity``, per pool; an asset key names its pool (wstETH → stETH).
+
+    ``v`` is the scenario validator (``fail``, ``need``, ``asset``, ``positive``), so errors name
+    the file and the field.
+    """
+    if not isinstance(spec, Mapping):
+        v.fail("liquidity", "expected a mapping of asset → parameters")
+    out: dict[str, PoolLiquidity] = {}
+    known = {f.name for f in dataclasses.fields(PoolLiquidity)}
+    for asset, p in spec.items():
+        f = f"liquidity.{asset}"
+        v.asset(asset, f)
+        if not isinstance(p, Mapping):
+            v.fail(f, "expected a mapping")
+        model = p.get("model", "sqrt")
+        if model not in IMPACT_MODELS:
+            v.fail(f"{f}.model", f"must be one of {sorted(IMPACT_MODELS)}, got {model!r}")
+        unknown = set(p) - known
+        if unknown:
+            v.fail(f"{f}.{sorted(unknown)[0]}", "unknown field")
+        if model == "sqrt":
+            v.need(p, "coef", f"{f}.coef"), v.need(p, "adv_usd", f"{f}.adv_usd")
+        if model == "cpmm":
+            v.need(p, "depth_usd", f"{f}.depth_usd")
+        for k in ("adv_usd", "depth_usd", "impact_multiplier", "half_life_days"):
+            if k in p:
+                v.positive(p[k], f"{f}.{k}")
+        for k in ("coef", "permanent", "floor", "price_floor"):
+            x = p.get(k)
+            hi = math.inf if k == "coef" else 1.0
+            if x is not None and not (
+                isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= hi
+            ):
+                v.fail(f"{f}.{k}", f"must be a number in [0, {hi}], got {x!r}")
+        pool = POOL[asset]
+        if pool in out:
+            v.fail(f, f"pool {pool!r} is given twice (its assets share one market)")
+        out[pool] = PoolLiquidity(**{k: (x if k == "model" else float(x)) for k, x in p.items()})
+    return out

@@ -31,7 +31,7 @@ import numpy as np
 from lendscope.core import files
 from lendscope.core.assets import ASSETS, PEGS
 from lendscope.risk import history, prices
-from lendscope.risk.prices import POOL, PoolLiquidity
+from lendscope.risk.prices import PoolLiquidity
 
 #: Price multiplier used for "to zero": prices must stay > 0 for log-space maths.
 ZERO_FLOOR = 1e-6
@@ -117,7 +117,7 @@ def scenario_from_dict(data: Any, source: str = "<dict>") -> Scenario:
     if not isinstance(data, dict):
         v.fail("<root>", "expected a mapping")
     name = str(v.need(data, "name", "name"))
-    liquidity = _liquidity(v, data.get("liquidity") or {})
+    liquidity = prices.parse_liquidity(v, data.get("liquidity") or {})
     if "paths" in data and "shocks" in data:
         v.fail("paths/shocks", "give either 'paths' or 'shocks', not both")
     if "shocks" in data and "history" in data:
@@ -186,44 +186,6 @@ class _Validator:
         if not f > 0 or not math.isfinite(f):
             self.fail(field, f"price multiplier must be > 0 and finite, got {x!r}")
         return f
-
-
-def _liquidity(v: _Validator, spec: Any) -> dict[str, PoolLiquidity]:
-    """Per pool; an asset key names its pool (wstETH → stETH), given at most once per pool."""
-    if not isinstance(spec, Mapping):
-        v.fail("liquidity", "expected a mapping of asset → parameters")
-    out: dict[str, PoolLiquidity] = {}
-    known = {f.name for f in dataclasses.fields(PoolLiquidity)}
-    for asset, p in spec.items():
-        f = f"liquidity.{asset}"
-        v.asset(asset, f)
-        if not isinstance(p, Mapping):
-            v.fail(f, "expected a mapping")
-        model = p.get("model", "sqrt")
-        if model not in prices.IMPACT_MODELS:
-            v.fail(f"{f}.model", f"must be one of {sorted(prices.IMPACT_MODELS)}, got {model!r}")
-        unknown = set(p) - known
-        if unknown:
-            v.fail(f"{f}.{sorted(unknown)[0]}", "unknown field")
-        if model == "sqrt":
-            v.need(p, "coef", f"{f}.coef"), v.need(p, "adv_usd", f"{f}.adv_usd")
-        if model == "cpmm":
-            v.need(p, "depth_usd", f"{f}.depth_usd")
-        for k in ("adv_usd", "depth_usd", "impact_multiplier", "half_life_days"):
-            if k in p:
-                v.positive(p[k], f"{f}.{k}")
-        for k in ("coef", "permanent", "floor", "price_floor"):
-            x = p.get(k)
-            hi = math.inf if k == "coef" else 1.0
-            if x is not None and not (
-                isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= hi
-            ):
-                v.fail(f"{f}.{k}", f"must be a number in [0, {hi}], got {x!r}")
-        pool = POOL[asset]
-        if pool in out:
-            v.fail(f, f"pool {pool!r} is given twice (its assets share one market)")
-        out[pool] = PoolLiquidity(**{k: (x if k == "model" else float(x)) for k, x in p.items()})
-    return out
 
 
 def _grid(v: _Validator, data: Mapping) -> list[dt.date]:
