@@ -145,3 +145,22 @@ def test_assets_left_out_follow_their_underlying_in_the_engine():
         p["BTC"]["end"] / p["BTC"]["start"], rel=1e-6
     )
     assert p["wstETH"]["end"] / p["wstETH"]["start"] > 1.16  # follows ETH up: no false liquidation
+
+
+def test_steth_redeemable_today_keeps_near_eth_under_forced_sales():
+    # Aug 2024 on a book with $10B+ of wstETH loops: forced sales cannot open more than the 2%
+    # the redemption floor allows (history: a fraction of a percent).
+    s = stress_summary(_book(), load_builtin("aug-2024"), 0)
+    p = s["prices"]
+    ratio = (p["stETH"]["min"] / p["stETH"]["start"]) / (p["ETH"]["min"] / p["ETH"]["start"])
+    assert ratio > 0.97
+
+
+def test_2022_on_todays_market_uses_todays_pools():
+    from lendscope.risk.engine import EngineParams
+
+    sc = load_builtin("2022")
+    today = stress_summary(_book(), sc, 0, EngineParams(market="today"))
+    then = stress_summary(_book(), sc, 0)
+    assert today["impact"]["market"] == "today" and then["impact"]["market"] == "scenario"
+    assert today["prices"]["stETH"]["min"] >= then["prices"]["stETH"]["min"]

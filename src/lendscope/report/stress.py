@@ -94,8 +94,8 @@ def what_2022_would_do(metrics: Any) -> dict[str, Any]:
     debt = s["book"]["debt_usd"]
     bt = r["backtest"]["score"]
     sentences = [
-        f"Replaying May 2022 to January 2023 on real daily closes and a synthetic book sized like "
-        f"{quarter(period)} "
+        f"Replaying May 2022 to January 2023 on real daily closes, today's liquidity pools and a "
+        f"synthetic book sized like {quarter(period)} "
         f"({usd(debt)} of loans; {r['positions']} positions, seed {r['seed']}) liquidates "
         f"{usd(s['liquidated_usd'])} and leaves {usd(s['bad_debt_usd'])} of bad debt "
         f"({s['bad_debt_usd'] / debt:.1%} of loans)."

@@ -51,6 +51,9 @@ class EngineParams:
     borrowers: Borrowers = dataclasses.field(default_factory=Borrowers)
     cefi: CefiParams = dataclasses.field(default_factory=CefiParams)
     default_liquidity: bool = True  # pools a scenario leaves out use DEFAULT_LIQUIDITY
+    #: "scenario": the scenario's pools (the market it happened in) override the defaults;
+    #: "today": today's pools only (DEFAULT_LIQUIDITY), for "what would it do now?"
+    market: str = "scenario"
 
 
 def excess_share(scenario: Scenario, book: Book) -> float:
@@ -239,6 +242,7 @@ class StressRun:
     onchain_liquidated: dict[str, float]
     counts: Mapping[str, int]
     repaid_usd: float = 0.0  # debt borrowers repaid or topped up on their own (behaviour)
+    market: str = "scenario"  # whose liquidity pools: the scenario's, or today's
     #: platform -> per-day debt repaid by liquidations (DeFi and CDP)
     platform_daily: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
@@ -249,8 +253,11 @@ def run_stress(
     """Run ``book`` through ``scenario`` day by day with behaviour and the liquidation cascade."""
     prm = params or EngineParams()
     S = scenario.full_paths()
+    if prm.market not in ("scenario", "today"):
+        raise ValueError(f"market must be 'scenario' or 'today', got {prm.market!r}")
     liquidity = dict(DEFAULT_LIQUIDITY) if prm.default_liquidity else {}
-    liquidity.update(scenario.liquidity)
+    if prm.market == "scenario":
+        liquidity.update(scenario.liquidity)
     share = excess_share(scenario, book)
     market = Market(liquidity, share)
     pos = Positions(book)
@@ -333,7 +340,7 @@ def run_stress(
     return StressRun(
         scenario, book, seed, prices, usd, share, liq, bad, by_platform, by_asset, sold_total,
         cefi, exposures, onchain, counts, float(pos.repaid_usd.sum()),
-        {x: plat_daily[k] for k, x in enumerate(plats)},
+        platform_daily={x: plat_daily[k] for k, x in enumerate(plats)}, market=prm.market,
     )  # fmt: skip
 
 

@@ -85,7 +85,10 @@ class PoolLiquidity:
 DEFAULT_LIQUIDITY: dict[str, PoolLiquidity] = {
     "BTC": PoolLiquidity("sqrt", coef=0.04, adv_usd=2.0e10, half_life_days=1.0, permanent=0.3),
     "ETH": PoolLiquidity("sqrt", coef=0.05, adv_usd=1.0e10, half_life_days=1.0, permanent=0.3),
-    "stETH": PoolLiquidity("cpmm", depth_usd=2.0e9, half_life_days=3.0, permanent=0.3),
+    # Since Lido's withdrawals opened (May 2023) stETH redeems 1:1 for ETH after the queue, so
+    # forced sales cannot open more than a small discount (2% here); 2022 had no such floor and
+    # its scenario gives its own pool.
+    "stETH": PoolLiquidity("cpmm", depth_usd=2.0e9, half_life_days=3.0, permanent=0.3, floor=0.98),
     "GBTC": PoolLiquidity("sqrt", coef=0.05, adv_usd=2.0e8, half_life_days=1.0, permanent=0.3),
     "SOL": PoolLiquidity("sqrt", coef=0.07, adv_usd=2.0e9, half_life_days=1.0, permanent=0.3),
     "alt": PoolLiquidity("sqrt", coef=0.08, adv_usd=5.0e9, half_life_days=1.0, permanent=0.3),

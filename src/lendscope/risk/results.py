@@ -103,6 +103,7 @@ def summary(run: StressRun) -> dict[str, Any]:
             for a in used
         },
         "impact": {
+            "market": run.market,
             "basis": "excess over history" if sc.history_market_debt_usd else "all forced sales",
             "excess_share": round(run.excess_share, 6),
             "history_market_debt_usd": sc.history_market_debt_usd,
@@ -169,7 +170,8 @@ def stress_2022(metrics: Any) -> dict[str, Any]:
     """The 2022 replay on a synthetic book sized like the latest quarter of ``metrics``.
 
     ``metrics`` is any object with ``latest_period()`` and ``for_period()`` (MarketMetrics);
-    returns data only, the report words it.
+    returns data only, the report words it. 2022's prices meet today's market: today's pools
+    (e.g. stETH redeemable since 2023), not the 2022 pools the backtest uses.
     """
     from lendscope.risk.backtest import run_backtest
 
@@ -181,7 +183,7 @@ def stress_2022(metrics: Any) -> dict[str, Any]:
         "period": period,
         "positions": REPORT_POSITIONS,
         "seed": REPORT_SEED,
-        "summary": stress_summary(book, sc, REPORT_SEED),
+        "summary": stress_summary(book, sc, REPORT_SEED, EngineParams(market="today")),
         "backtest": {
             "score": bt["score"],
             "lenders": bt["lenders"],
