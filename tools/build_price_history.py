@@ -6,7 +6,8 @@ Requires the upstream repositories to be present as bare git mirrors under
 is read with ``git show <commit>:<path>`` and its sha256 is checked against the value
 pinned below before any number is used, so the output is deterministic.
 
-Outputs: ``daily.csv``, ``lows.csv``, ``provenance.yaml`` and ``SHA256SUMS``.
+Outputs: ``daily.csv``, ``lows.csv``, ``second_copies.csv`` (the second copies' closes in the
+scenarios' stress windows, for the cross-check tests), ``provenance.yaml`` and ``SHA256SUMS``.
 Only data values are read from the mirrors; no upstream code is used.
 """
 
@@ -333,6 +334,67 @@ for _sid, _file, _sha, _ser in [
         )
     )
 
+# Second copies for 2021-01-01..2023-08-29 (same commit as yf_fq_dai): cover the 2022 and the
+# March 2023 stress windows, where the xlrsp/MA-Stablecoins copies end 2022-11-12.
+_FQ = ("finanzascuantitativasfc/2024-1-data", "918b29015f5be57cb909db32cbc74b8b4cf627a1")
+for _sid, _file, _sha, _ser in [
+    (
+        "yf_fq_btc",
+        "BTC-USD.csv",
+        "69519e10c6ad99b20aa3a0b03181c2fcb1a532f25908d86d6e06b1d629b47c7e",
+        "BTC",
+    ),
+    (
+        "yf_fq_eth",
+        "ETH-USD.csv",
+        "b6d23bf62a3e3d16829c23d114b161881cbd30efbfb1a1da17fc2bea0e41a637",
+        "ETH",
+    ),
+    (
+        "yf_fq_sol",
+        "SOL-USD.csv",
+        "957860e062ae7853cc4786dce0dd769894dc45bba1d424ad0155e21230b821e6",
+        "SOL",
+    ),
+    (
+        "yf_fq_usdc",
+        "USDC-USD.csv",
+        "7cde8c63b97a9261dc32a9cfa4e73dfba4dba2f91f71ed786ba0b8cbc7dec176",
+        "USDC",
+    ),
+    (
+        "yf_fq_usdt",
+        "USDT-USD.csv",
+        "31e87ce128ae6b200ee1f73cccee3991dfe99bb9d524007c0480642c9e4a4df0",
+        "USDT",
+    ),
+]:
+    _add(
+        Source(
+            _sid,
+            "Yahoo Finance export (finanzascuantitativasfc/2024-1-data)",
+            _FQ[0],
+            _FQ[1],
+            _file,
+            _sha,
+            YAHOO,
+            {_ser: "Close"},
+        )
+    )
+# Unadjusted GBTC closes 2024-01-11..2025-04-04 (second copy for the August 2024 window).
+_add(
+    Source(
+        "yf_sl_gbtc",
+        "Yahoo Finance export (Spooky-Labs/Course-1)",
+        "Spooky-Labs/Course-1",
+        "65f5e49d2fb29d451b324035e4c80aa741a33307",
+        "data/GBTC.csv",
+        "d207b0ecb5240fc76dbe5d3fc5a75628b234f5a2e8c6b15352d4aa3ecb6eeb3c",
+        YAHOO_EQ,
+        {"GBTC": "Close"},
+    )
+)
+
 # CoinGecko top-100 snapshots, one file per day (data/YYYY/MM/prices_YYYY-MM-DD.csv).
 # ``sha256`` pins the manifest: sha256 over "path sha256(file)\n" lines in date order.
 ZT_NAMES = {
@@ -364,6 +426,14 @@ GBTC_FEE = 0.02
 GBTC_ANCHOR_DATE = dt.date(2022, 12, 13)
 GBTC_ANCHOR_DISCOUNT = 0.4889  # Invezz via bitcoininsider.org, see provenance anchors
 GBTC_SPINOFF_EX = dt.date(2024, 7, 31)
+
+# The stress windows the scenarios use; second_copies.csv holds the second copies' closes there.
+STRESS_WINDOWS = [
+    (dt.date(2020, 3, 1), dt.date(2020, 3, 31)),
+    (dt.date(2022, 4, 15), dt.date(2023, 2, 15)),
+    (dt.date(2023, 3, 1), dt.date(2023, 3, 31)),
+    (dt.date(2024, 7, 25), dt.date(2024, 8, 15)),
+]
 
 
 class ChecksumError(RuntimeError):
@@ -607,25 +677,30 @@ def main() -> int:
         "BTC": [
             ("yf_sa_btc", rel_diff(ser_of("BTC"), clip(cl["yf_sa_btc"]))),
             ("yf_fc_btc", rel_diff(ser_of("BTC"), clip(cl["yf_fc_btc"]))),
+            ("yf_fq_btc", rel_diff(ser_of("BTC"), clip(cl["yf_fq_btc"]))),
             ("cg_zt", rel_diff(clip(cl["yf_kp_btc"]), clip(zt["BTC"], hi=zt_kp))),
         ],
         "ETH": [
             ("yf_sa_eth", rel_diff(ser_of("ETH"), clip(cl["yf_sa_eth"]))),
             ("yf_fc_eth", rel_diff(ser_of("ETH"), clip(cl["yf_fc_eth"]))),
+            ("yf_fq_eth", rel_diff(ser_of("ETH"), clip(cl["yf_fq_eth"]))),
             ("cg_zt", rel_diff(clip(cl["yf_kp_eth"]), clip(zt["ETH"], hi=zt_kp))),
         ],
         "USDC": [
             ("yf_ms_usdc", rel_diff(ser_of("USDC"), clip(cl["yf_ms_usdc"]))),
+            ("yf_fq_usdc", rel_diff(ser_of("USDC"), clip(cl["yf_fq_usdc"]))),
             ("cg_zt", rel_diff(clip(cl["yf_kp_usdc"]), clip(zt["USDC"], hi=zt_kp))),
         ],
         "USDT": [
             ("yf_ms_usdt", rel_diff(ser_of("USDT"), clip(cl["yf_ms_usdt"]))),
+            ("yf_fq_usdt", rel_diff(ser_of("USDT"), clip(cl["yf_fq_usdt"]))),
             ("cg_zt", rel_diff(clip(cl["yf_kp_usdt"]), clip(zt["USDT"], hi=zt_kp))),
         ],
         "stETH": [("cg_zt", rel_diff(clip(cl["yf_kp_steth"]), clip(zt["stETH"], hi=zt_kp)))],
         "WBTC": [("cg_zt", rel_diff(clip(cl["yf_kp_wbtc"]), clip(zt["WBTC"], hi=zt_kp)))],
         "SOL": [
             ("yf_fc_sol", rel_diff(ser_of("SOL"), clip(cl["yf_fc_sol"]))),
+            ("yf_fq_sol", rel_diff(ser_of("SOL"), clip(cl["yf_fq_sol"]))),
             ("cg_zt", rel_diff(clip(cl["yf_kp_sol"]), clip(zt["SOL"], hi=zt_kp))),
         ],
         "DAI": [("yf_fq_dai", rel_diff(clip(cl["yf_ms_dai"]), clip(cl["yf_fq_dai"])))],
@@ -640,6 +715,7 @@ def main() -> int:
                 rel_diff(clip(sa, hi=dt.date(2024, 2, 16)), clip(ds_raw)),
             ),
             ("yf_bd_gbtc", rel_diff(ser_of("GBTC"), clip(cl["yf_bd_gbtc"]))),
+            ("yf_sl_gbtc", rel_diff(ser_of("GBTC"), clip(cl["yf_sl_gbtc"]))),
         ],
     }
     steth_ratio = {
@@ -648,6 +724,38 @@ def main() -> int:
     zt_ratio = {d: zt["stETH"][d] / zt["ETH"][d] for d in zt["stETH"] if d <= zt_kp}
     cross["stETH/ETH ratio"] = [("cg_zt", rel_diff(clip(steth_ratio, hi=zt_kp), zt_ratio))]
 
+    # Second copies in the stress windows, for the cross-check tests (no mirrors needed there):
+    # every second source of a series, on the days where daily.csv does not already use it.
+    second: dict[str, list[tuple[str, Series]]] = {
+        "BTC": [("yf_sa_btc", cl["yf_sa_btc"]), ("yf_fc_btc", cl["yf_fc_btc"])],
+        "ETH": [("yf_sa_eth", cl["yf_sa_eth"]), ("yf_fc_eth", cl["yf_fc_eth"])],
+        "USDC": [("yf_ms_usdc", cl["yf_ms_usdc"])],
+        "USDT": [("yf_ms_usdt", cl["yf_ms_usdt"])],
+        "SOL": [("yf_fc_sol", cl["yf_fc_sol"])],
+        "DAI": [("yf_ms_dai", cl["yf_ms_dai"]), ("yf_fq_dai", cl["yf_fq_dai"])],
+        "LUNA": [("yf_bp_luna", cl["yf_bp_luna"]), ("yf_fc_luna", cl["yf_fc_luna"])],
+        "CEL": [("yf_ji_cel", cl["yf_ji_cel"])],
+        "GBTC": [
+            ("yf_ds_gbtc", ds_raw),
+            ("yf_bd_gbtc", cl["yf_bd_gbtc"]),
+            ("yf_sl_gbtc", cl["yf_sl_gbtc"]),
+        ],
+    }
+    for ser in ("BTC", "ETH", "USDC", "USDT", "SOL"):
+        second[ser].append((f"yf_fq_{ser.lower()}", cl[f"yf_fq_{ser.lower()}"]))
+    for ser in ("BTC", "ETH", "USDC", "USDT", "SOL", "stETH", "WBTC", "DAI"):
+        second.setdefault(ser, []).append(("cg_zt", zt[ser]))
+    sbuf = io.StringIO()
+    sw = csv.writer(sbuf, lineterminator="\n")
+    sw.writerow(["date", "series", "value", "source"])
+    for ser in sorted(second):
+        for sid, data in second[ser]:
+            for d in sorted(data):
+                in_window = any(lo <= d <= hi for lo, hi in STRESS_WINDOWS)
+                if in_window and d in daily[ser] and daily[ser][d][1] != sid:
+                    sw.writerow([d.isoformat(), ser, fmt(data[d]), sid])
+    (OUT / "second_copies.csv").write_text(sbuf.getvalue())
+
     def at(series: str, d: str) -> float:
         return float(fmt(daily[series][dt.date.fromisoformat(d)][0]))
 
@@ -655,7 +763,8 @@ def main() -> int:
     (OUT / "provenance.yaml").write_text(
         yaml.safe_dump(prov, sort_keys=False, allow_unicode=True, width=100)
     )
-    sums = "".join(f"{sha((OUT / n).read_bytes())}  {n}\n" for n in ("daily.csv", "lows.csv"))
+    bundled = ("daily.csv", "lows.csv", "second_copies.csv")
+    sums = "".join(f"{sha((OUT / n).read_bytes())}  {n}\n" for n in bundled)
     (OUT / "SHA256SUMS").write_text(sums)
     print(sums, end="")
     return 0
@@ -746,6 +855,14 @@ def build_provenance(
             "LUNA": "Yahoo LUNA1-USD (Terra classic) up to 2022-05-21 (source end)",
             "FTT": "only 2021-12-22..2022-12-22 available",
             "CEL": "only up to 2022-02-14 available (before the June 2022 Celsius freeze)",
+            "second_copies.csv": (
+                "closes of each series' second sources (cross_checks) on the days of the "
+                "stress windows 2020-03-01..2020-03-31, 2022-04-15..2023-02-15, "
+                "2023-03-01..2023-03-31 and 2024-07-25..2024-08-15 that daily.csv has from "
+                "another source; yf_ds_gbtc there is divided by the spin-off factor like "
+                "daily.csv's GBTC (so it is not independent of yf_sa_gbtc in level, only "
+                "in day-to-day moves)"
+            ),
         },
         "cross_checks": cx,
         "anchors": [
