@@ -101,6 +101,10 @@ def _reason(run: StressRun, i: int, actual: bool, predicted: bool, err: int | No
     if c.insolvent_day[i] >= 0:
         d = dates[int(c.insolvent_day[i])]
         parts.append(f"capital exhausted on {d} (credit losses ${c.loss[i] / 1e9:.2f}B)")
+        if c.capital()[i] > 0 and c.support[i] > 0:
+            w, dep = c.withdrawn[i] / 1e9, c.deposits0[i] / 1e9
+            parts.append(f"restored by ${c.support[i] / 1e9:.2f}B of new capital; stayed liquid "
+                         f"(withdrawn ${w:.2f}B of ${dep:.2f}B)")  # fmt: skip
     if not parts:
         parts.append(f"stayed liquid and solvent (withdrawn ${c.withdrawn[i] / 1e9:.2f}B of "
                      f"${c.deposits0[i] / 1e9:.2f}B; losses ${c.loss[i] / 1e9:.2f}B)")  # fmt: skip
