@@ -425,7 +425,7 @@ _add(
 GBTC_FEE = 0.02
 GBTC_ANCHOR_DATE = dt.date(2022, 12, 13)
 GBTC_ANCHOR_DISCOUNT = 0.4889  # Invezz via bitcoininsider.org, see provenance anchors
-GBTC_SPINOFF_EX = dt.date(2024, 7, 31)
+GBTC_SPINOFF_EX = dt.date(2024, 7, 30)  # T+1: ex-date = record date
 
 # The stress windows the scenarios use; second_copies.csv holds the second copies' closes there.
 STRESS_WINDOWS = [
