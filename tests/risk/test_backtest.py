@@ -9,6 +9,7 @@ fails loudly if the engine changes either way; the closing note explains each mi
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -164,3 +165,11 @@ def test_2022_on_todays_market_uses_todays_pools():
     then = stress_summary(_book(), sc, 0)
     assert today["impact"]["market"] == "today" and then["impact"]["market"] == "scenario"
     assert today["prices"]["stETH"]["min"] >= then["prices"]["stETH"]["min"]
+
+
+def test_shipped_score_is_a_fresh_run(bt):
+    from lendscope.risk.backtest import report_view, shipped_score
+
+    assert shipped_score() == json.loads(json.dumps(report_view(bt))), (
+        "score_2022.json is stale: run `python -m lendscope.risk.backtest --write`"
+    )

@@ -90,8 +90,8 @@ class Positions:
         self.proto = np.array([PROTOCOL_CODE[x] for x in p.protocol], np.int64)
         self.segment, self.platform, self.owner = list(p.segment), list(p.platform), list(p.owner)
         accounts = [f"{pl}\x00{o}" for pl, o in zip(self.platform, self.owner, strict=True)]
-        keys = sorted(set(accounts))
-        self.account = np.array([keys.index(a) for a in accounts], np.int64)
+        keys = {a: i for i, a in enumerate(sorted(set(accounts)))}
+        self.account = np.array([keys[a] for a in accounts], np.int64)
         self.liq_usd = np.zeros(len(self.c))
         self.repaid_usd = np.zeros(len(self.c))  # voluntary repayments (behaviour)
         self.saved_c, self.saved_d = np.zeros(len(self.c)), np.zeros(len(self.c))
@@ -141,7 +141,11 @@ class Positions:
         """One round of liquidations at prices ``P``; returns collateral units sold per position."""
         c, d, pc, pd = self.c, self.d, P[self.ca], P[self.da]
         sold, repaid = np.zeros(len(c)), np.zeros(len(c))
-        live = (c > 0) & (d > 0)
+        # Every family here liquidates only below c·P·LT < d·P (each applies its own exact test
+        # next); the cheap superset skips the healthy majority on most days.
+        live = (c > 0) & (d > 0) & (c * pc * self.lt < d * pd * (1 + 1e-9))
+        if not live.any():
+            return sold
         for code, fn in enumerate((self._aave, self._morpho, self._compound, self._maker)):
             m = np.flatnonzero(live & (self.proto == code))
             if len(m):

@@ -158,19 +158,25 @@ class Market:
         self.temp = np.zeros(len(self.pools))
         self.decay = np.array([0.5 ** (1.0 / p.half_life_days) for p in self.liq])
         self.floor = np.array([p.min_multiplier() for p in self.liq])
+        self.kind = np.array([IMPACT_MODELS.index(p.model) for p in self.liq])
+        self.coef, self.adv, self.depth, self.mult, self.share = (
+            np.array([getattr(p, k) for p in self.liq], float)
+            for k in ("coef", "adv_usd", "depth_usd", "impact_multiplier", "permanent")
+        )
 
     def pool_multipliers(self, extra: np.ndarray | None = None) -> np.ndarray:
         """Impact multiplier per pool, with ``extra`` sales (per pool) not yet booked."""
-        x = np.zeros(len(self.pools)) if extra is None else extra
-        out = np.ones(len(self.pools))
-        for i, p in enumerate(self.liq):
-            if p.model == "none":
-                continue
-            d = p.permanent * p.drop(self.perm[i] + x[i]) + (1 - p.permanent) * p.drop(
-                self.temp[i] + x[i]
-            )
-            out[i] = max(self.floor[i], 1.0 - float(d))
-        return out
+        x = 0.0 if extra is None else extra
+        d = self.share * self._drop(self.perm + x) + (1 - self.share) * self._drop(self.temp + x)
+        return np.where(self.kind == 0, 1.0, np.maximum(self.floor, 1.0 - d))
+
+    def _drop(self, q: np.ndarray) -> np.ndarray:
+        """:meth:`PoolLiquidity.drop` for every pool at once."""
+        q = q * self.mult
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sq = self.coef * np.sqrt(q / self.adv)
+            cp = 1.0 - 1.0 / (1.0 + q / self.depth) ** 2
+        return np.where(self.kind == 1, sq, np.where(self.kind == 2, cp, 0.0))
 
     def multipliers(self, extra: np.ndarray | None = None) -> np.ndarray:
         """Impact multiplier per asset (product over the pools on its chain)."""
