@@ -2,14 +2,22 @@
 
 Bundled registries live next to this module (``ethereum.toml``). A fork or a chain is a few
 lines: a ``[chains.<name>]`` table and a ``[[deployment]]`` entry naming an existing ``family``.
+
+Every address is EIP-55-checked when a registry loads: a mixed-case address whose checksum is
+wrong is an error naming the file, the entry and the field (an all-lower or all-upper address
+carries no checksum and is accepted). Addresses are stored checksummed; :meth:`Deployment.addr`
+hands adapters the lower-case form they key on.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from eth_utils import to_checksum_address
 
 from lendscope.chain.cache import normalize_address
 
@@ -19,6 +27,41 @@ SEGMENTS = ("defi", "cdp")
 
 class RegistryError(ValueError):
     """A registry file is malformed."""
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def checksum_address(raw: str, where: str) -> str:
+    """``raw`` in EIP-55 form; :class:`RegistryError` naming ``where`` if its checksum fails.
+
+    A mixed-case address must already be its own EIP-55 form (a wrong letter case is how a
+    typo shows); all-lower and all-upper addresses carry no checksum and are converted.
+    """
+    try:
+        low = normalize_address(raw)
+    except (ValueError, AttributeError):
+        raise RegistryError(f"{where}: not an address: {raw!r}") from None
+    digits = raw[2:] if raw[:2] in ("0x", "0X") else raw
+    good = to_checksum_address(low)
+    if digits not in (digits.lower(), digits.upper()) and "0x" + digits != good:
+        raise RegistryError(f"{where}: {raw} fails its EIP-55 checksum (a wrong address?)")
+    return good
+
+
+def _check_config(where: str, v: Any) -> None:
+    """EIP-55-check every address-shaped string (keys too) in a config value."""
+    if isinstance(v, str):
+        if _ADDRESS.fullmatch(v):
+            checksum_address(v, where)
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            if _ADDRESS.fullmatch(str(k)):
+                checksum_address(str(k), f"{where} key")
+            _check_config(f"{where}.{k}", x)
+    elif isinstance(v, list | tuple):
+        for i, x in enumerate(v):
+            _check_config(f"{where}[{i}]", x)
 
 
 @dataclass(frozen=True)
@@ -46,9 +89,9 @@ class Deployment:
     config: dict[str, Any] = field(default_factory=dict)
 
     def addr(self, key: str) -> str:
-        """The address labelled ``key`` (raises :class:`RegistryError` if absent)."""
+        """The lower-case address labelled ``key`` (raises :class:`RegistryError` if absent)."""
         try:
-            return self.addresses[key].address
+            return self.addresses[key].address.lower()
         except KeyError:
             raise RegistryError(f"deployment {self.id!r} has no address {key!r}") from None
 
@@ -75,13 +118,14 @@ class Registry:
         ]
 
 
-def _address(dep: str, key: str, raw: Any, default_url: str) -> Address:
+def _address(where: str, raw: Any, default_url: str) -> Address:
     if isinstance(raw, str):
-        raise RegistryError(f"{dep}.addresses.{key}: give {{address, label, url}}, not a string")
+        raise RegistryError(f"{where}: give {{address, label, url}}, not a string")
     try:
-        return Address(normalize_address(raw["address"]), raw["label"], raw.get("url", default_url))
-    except (KeyError, TypeError, ValueError) as e:
-        raise RegistryError(f"{dep}.addresses.{key}: {e}") from None
+        a = checksum_address(raw["address"], f"{where}.address")
+        return Address(a, raw["label"], raw.get("url", default_url))
+    except (KeyError, TypeError) as e:
+        raise RegistryError(f"{where}: {e!r}") from None
 
 
 def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry:
@@ -100,8 +144,15 @@ def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry
             raise RegistryError(f"{origin}: deployment {did!r}: unknown chain {raw['chain']!r}")
         if raw["segment"] not in SEGMENTS:
             raise RegistryError(f"{origin}: deployment {did!r}: segment must be defi or cdp")
-        addrs = {k: _address(did, k, v, raw["source"]) for k, v in raw.get("addresses", {}).items()}
+        where = f"{origin}: deployment {did!r}"
+        addrs = {
+            k: _address(f"{where}: addresses.{k}", v, raw["source"])
+            for k, v in raw.get("addresses", {}).items()
+        }
         skip = {"id", "protocol", "family", "chain", "platform", "segment", "source", "addresses"}
+        for k, v in raw.items():
+            if k not in skip:
+                _check_config(f"{where}: {k}", v)
         deps.append(
             Deployment(
                 did,
