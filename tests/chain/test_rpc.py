@@ -282,7 +282,7 @@ def test_cache_key_is_case_insensitive_and_versioned(tmp_path, monkeypatch):
     cache = CallCache(tmp_path / "c.sqlite")
     cache.put_many({CallKey(1, 5, "0x" + "AB" * 20, "0x01"): b"x"})
     assert cache.get(CallKey(1, 5, "0x" + "ab" * 20, b"\x01")) == b"x"
-    monkeypatch.setattr(cache_mod, "CACHE_SCHEMA_VERSION", 2)
+    monkeypatch.setattr(cache_mod, "CACHE_SCHEMA_VERSION", cache_mod.CACHE_SCHEMA_VERSION + 1)
     assert cache.get(CallKey(1, 5, "0x" + "ab" * 20, b"\x01")) is None
     assert cache.info()["stale_entries"] == 1
 

@@ -87,23 +87,26 @@ def ints(results):
     return [None if r is None else decode(["uint256"], r)[0] for r in results]
 
 
-def test_snapshot_takes_two_round_trips_then_zero(anvil, chain, tmp_path):
+def test_snapshot_takes_two_round_trips_then_one(anvil, w3, chain, tmp_path):
+    rpc(w3, "anvil_mine", hex(64))  # deep enough to be cached
     client, transport = counted(anvil)
     caller = Caller(client, CallCache(tmp_path / "c.sqlite"))
     calls = [balance_call(i) for i in range(40)]
     out = caller.call_many(chain["post"], calls)
     assert ints(out) == [2 * i for i in range(40)]
-    assert client.stats.http_requests == 2  # eth_getCode + one aggregate3 eth_call
-    assert [type(b).__name__ for b in transport.bodies] == ["dict", "list"]
+    # (block hash + head + chain id + eth_getCode) batch, then one aggregate3 eth_call
+    assert client.stats.http_requests == 2
+    assert [type(b).__name__ for b in transport.bodies] == ["list", "list"]
     assert caller.call_many(chain["post"], calls) == out
     assert client.stats.http_requests == 2 and client.stats.cache_hits == 40
-    # A fresh process (new Caller, same cache file) needs no round trip either.
+    # A fresh process (new Caller, same cache file) only asks for the block hash.
     fresh = RpcClient(anvil.url, chain_id=31337, transport=CountingTransport())
     assert Caller(fresh, CallCache(tmp_path / "c.sqlite")).call_many(chain["post"], calls) == out
-    assert fresh.stats.http_requests == 0 and fresh.stats.cache_hits == 40
+    assert fresh.stats.http_requests == 1 and fresh.stats.cache_hits == 40
 
 
-def test_failed_calls_are_none_and_not_cached(anvil, chain, tmp_path):
+def test_failed_calls_are_none_and_not_cached(anvil, w3, chain, tmp_path):
+    rpc(w3, "anvil_mine", hex(64))
     client, _ = counted(anvil)
     cache = CallCache(tmp_path / "c.sqlite")
     calls = [balance_call(1), (MULTICALL3_ADDRESS, b"\xde\xad\xbe\xef")]  # unknown selector
@@ -148,6 +151,8 @@ def test_results_are_pinned_to_the_block(anvil, chain, w3):
 def test_latest_is_resolved_before_caching(anvil, chain, tmp_path):
     cache = CallCache(tmp_path / "c.sqlite")
     Caller(RpcClient(anvil.url), cache).call_many("latest", [balance_call(3)])
+    assert cache.info()["entries"] == 0  # the head is within the confirmation depth
+    Caller(RpcClient(anvil.url), cache, confirmations=0).call_many("latest", [balance_call(3)])
     info = cache.info()
     assert info["entries"] == 1 and info["max_block"] == chain["post"]
 

@@ -2,10 +2,12 @@
 
 from lendscope.chain.blocks import (
     BlockNotFinalError,
+    PinnedBlock,
     UnsafeBlockError,
     block_by_timestamp,
     block_timestamps,
     check_safe_head,
+    pin_block,
     quarter_end_block,
     quarter_end_timestamp,
     resolve_block,
@@ -17,7 +19,9 @@ from lendscope.chain.cache import (
     UnpinnedBlockError,
     default_cache_path,
 )
+from lendscope.chain.logs import LogRangeError, get_logs
 from lendscope.chain.multicall import (
+    DEFAULT_CONFIRMATIONS,
     MULTICALL3_ADDRESS,
     Caller,
     CallFailedError,
@@ -25,6 +29,7 @@ from lendscope.chain.multicall import (
     encode_aggregate3,
 )
 from lendscope.chain.rpc import (
+    DEFAULT_MAX_REQUEST_BYTES,
     RETRY_ALLOWLIST,
     ChainError,
     ChainIdMismatchError,
@@ -39,6 +44,8 @@ from lendscope.chain.rpc import (
 
 __all__ = [
     "CACHE_SCHEMA_VERSION",
+    "DEFAULT_CONFIRMATIONS",
+    "DEFAULT_MAX_REQUEST_BYTES",
     "MULTICALL3_ADDRESS",
     "RETRY_ALLOWLIST",
     "BlockNotFinalError",
@@ -48,6 +55,8 @@ __all__ = [
     "Caller",
     "ChainError",
     "ChainIdMismatchError",
+    "LogRangeError",
+    "PinnedBlock",
     "RpcClient",
     "RpcError",
     "RpcHttpError",
@@ -62,7 +71,9 @@ __all__ = [
     "decode_aggregate3",
     "default_cache_path",
     "encode_aggregate3",
+    "get_logs",
     "parse_retry_after",
+    "pin_block",
     "quarter_end_block",
     "quarter_end_timestamp",
     "resolve_block",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lendscope.chain.rpc import ChainError, RpcClient
@@ -119,13 +120,20 @@ def quarter_end_block(client: RpcClient, quarter: str, *, probes_per_round: int 
 
 
 def check_safe_head(
-    client: RpcClient, block: int, confirmations: int = 64, allow_unsafe_head: bool = False
+    client: RpcClient,
+    block: int,
+    confirmations: int = 64,
+    allow_unsafe_head: bool = False,
+    *,
+    head: int | None = None,
 ) -> int:
     """Refuse blocks with fewer than ``confirmations`` blocks on top; returns the head number.
 
-    Raises :class:`UnsafeBlockError` (reorg risk) unless ``allow_unsafe_head``.
+    Raises :class:`UnsafeBlockError` (reorg risk) unless ``allow_unsafe_head``. ``head``
+    (e.g. from :func:`pin_block`) saves the ``eth_blockNumber`` round trip.
     """
-    head = _int(client.request("eth_blockNumber"))
+    if head is None:
+        head = _int(client.request("eth_blockNumber"))
     if block > head:
         raise UnsafeBlockError(f"block {block} does not exist yet (head is {head})")
     depth = head - block
@@ -135,3 +143,63 @@ def check_safe_head(
             f"need {confirmations} confirmations (allow_unsafe_head=True accepts reorg risk)"
         )
     return head
+
+
+@dataclass(frozen=True)
+class PinnedBlock:
+    """A block number resolved to its hash (and the head seen in the same round trip).
+
+    Cached data is keyed on ``(chain_id, hash)``: after a reorg, or on another chain at the
+    same height, the number names a different block and nothing cached for it matches.
+    """
+
+    number: int
+    hash: str
+    timestamp: int
+    head: int
+
+    @property
+    def depth(self) -> int:
+        """Blocks on top of this one when it was pinned."""
+        return self.head - self.number
+
+    def is_safe(self, confirmations: int) -> bool:
+        """Whether at least ``confirmations`` blocks were on top (data may then be cached)."""
+        return self.depth >= confirmations
+
+
+def pin_block(
+    client: RpcClient, block: int | str, *, code_at: str | None = None
+) -> tuple[PinnedBlock, str | None]:
+    """Hash, timestamp and head for ``block`` in one JSON-RPC batch (one HTTP round trip).
+
+    The batch also asks ``eth_chainId`` when the client does not know it yet (remembered by
+    the client) and, with ``code_at``, ``eth_getCode`` of that address at the block; the
+    second value returned is that code (``None`` without ``code_at``).
+    """
+    if isinstance(block, str) and block.strip().lower() in _TAGS:
+        tag = block.strip().lower()
+    else:  # a number (validated); unknown tags such as "pending" raise here
+        tag = hex(resolve_block(client, block))
+    calls: list[tuple[str, list]] = [
+        ("eth_getBlockByNumber", [tag, False]),
+        ("eth_blockNumber", []),
+    ]
+    ask_chain = client._node_chain_id is None
+    if ask_chain:
+        calls.append(("eth_chainId", []))
+    numeric = isinstance(tag, str) and tag.startswith("0x")
+    if code_at is not None and numeric:
+        calls.append(("eth_getCode", [code_at, tag]))
+    got = client.batch(calls)
+    header, head = got[0], _int(got[1])
+    if ask_chain:
+        client._node_chain_id = _int(got[2])
+    if header is None:
+        raise UnsafeBlockError(f"block {block} does not exist yet (head is {head})")
+    number = _int(header["number"])
+    pin = PinnedBlock(number, str(header["hash"]).lower(), _int(header["timestamp"]), head)
+    code = None
+    if code_at is not None:
+        code = got[-1] if numeric else client.request("eth_getCode", [code_at, hex(number)])
+    return pin, code

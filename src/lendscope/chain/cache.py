@@ -1,4 +1,4 @@
-"""Content-addressed SQLite cache of ``eth_call`` results pinned to a block number."""
+"""Content-addressed SQLite cache of ``eth_call`` results pinned to a chain id and block hash."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from typing import Any
 import platformdirs
 
 # Bump when the meaning of a cached value changes; old rows then stop matching any key.
-CACHE_SCHEMA_VERSION = 1
+# 2: keys carry the block hash (version 1 keyed on the number alone and could serve another
+# chain's, or a reorged-out block's, state).
+CACHE_SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS eth_call (
@@ -24,9 +26,14 @@ CREATE TABLE IF NOT EXISTS eth_call (
     to_address TEXT NOT NULL,
     calldata BLOB NOT NULL,
     result BLOB NOT NULL,
-    stored_at REAL NOT NULL
+    stored_at REAL NOT NULL,
+    block_hash TEXT
 ) WITHOUT ROWID
 """
+_COLUMNS = (
+    "key, schema_version, chain_id, block_number, to_address, calldata, result, stored_at, "
+    "block_hash"
+)
 _IN_CHUNK = 500  # stays under SQLite's host-parameter limit
 
 
@@ -58,12 +65,17 @@ def to_bytes(data: bytes | str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class CallKey:
-    """Identity of an ``eth_call``: (chain id, block number, target, calldata)."""
+    """Identity of an ``eth_call``: (chain id, block number and hash, target, calldata).
+
+    :class:`~lendscope.chain.multicall.Caller` always sets ``block_hash`` (resolved once per
+    run), so a number reused by a reorg or by another chain with the same id never matches.
+    """
 
     chain_id: int
     block: int
     to: str
     data: bytes
+    block_hash: str = ""
 
     def __post_init__(self) -> None:
         if isinstance(self.block, bool) or not isinstance(self.block, int):
@@ -77,10 +89,13 @@ class CallKey:
             raise TypeError(f"chain_id must be an int, got {self.chain_id!r}")
         object.__setattr__(self, "to", normalize_address(self.to))
         object.__setattr__(self, "data", to_bytes(self.data))
+        object.__setattr__(self, "block_hash", (self.block_hash or "").lower())
 
     def digest(self) -> bytes:
         """SHA-256 over the schema version and the key fields."""
-        head = f"{CACHE_SCHEMA_VERSION}|{self.chain_id}|{self.block}|{self.to}|".encode()
+        head = (
+            f"{CACHE_SCHEMA_VERSION}|{self.chain_id}|{self.block}|{self.block_hash}|{self.to}|"
+        ).encode()
         return hashlib.sha256(head + self.data).digest()
 
 
@@ -96,6 +111,9 @@ class CallCache:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=10000")
         self._conn.execute(_SCHEMA)
+        cols = {r[1] for r in self._conn.execute("PRAGMA table_info(eth_call)")}
+        if "block_hash" not in cols:  # a version-1 file: its rows match no key any more
+            self._conn.execute("ALTER TABLE eth_call ADD COLUMN block_hash TEXT")
 
     def __repr__(self) -> str:
         return f"CallCache({str(self.path)!r})"
@@ -149,12 +167,14 @@ class CallCache:
                     key.data,
                     to_bytes(result),
                     now,
+                    key.block_hash or None,
                 )
 
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._conn.executemany(
-                "INSERT OR REPLACE INTO eth_call VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows()
+                f"INSERT OR REPLACE INTO eth_call ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows(),
             )
         except BaseException:
             self._conn.execute("ROLLBACK")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import json
 import random
 import re
 import time
@@ -41,6 +42,16 @@ RETRY_ALLOWLIST: frozenset[str] = frozenset(
 
 # JSON-RPC error codes providers use for "slow down" (-32005 limit exceeded, 429 rate limit).
 TRANSIENT_RPC_CODES: frozenset[int] = frozenset({-32005, 429})
+#: Default cap on one HTTP request body (anvil refuses ~4 MB, geth 5 MB by default).
+DEFAULT_MAX_REQUEST_BYTES = 1_000_000
+# An eth_getLogs answer of "ask for fewer blocks" (often -32005, the rate-limit code, too):
+# never retried as is; lendscope.chain.logs halves the range instead.
+LOG_RANGE_ERROR = re.compile(
+    r"query returned more than|block range|response size|limit exceeded|too many (results|logs)"
+    r"|range (is )?too (large|wide)|exceeds? (the )?max",
+    re.IGNORECASE,
+)
+_ID_PLACEHOLDER = 10**12  # request ids are sized as if this large when budgeting bytes
 
 _EXECUTION_FAILURE = re.compile(
     r"revert|invalid opcode|out of gas|invalid jump|stack (underflow|overflow)", re.IGNORECASE
@@ -58,6 +69,11 @@ class RpcError(ChainError):
         self.method, self.code, self.message, self.data = method, code, message, data
         extra = f" (data={data})" if data not in (None, "", "0x") else ""
         super().__init__(f"{method} failed: [{code}] {message}{extra}")
+
+    @property
+    def is_log_range_error(self) -> bool:
+        """Whether the node asks for a smaller eth_getLogs range (too many results, ...)."""
+        return self.code == -32005 or bool(LOG_RANGE_ERROR.search(self.message or ""))
 
     @property
     def is_execution_failure(self) -> bool:
@@ -93,6 +109,8 @@ class RpcStats:
     calls: int = 0
     retries: int = 0
     cache_hits: int = 0
+    request_bytes: int = 0  # request bodies sent, all attempts
+    largest_request: int = 0  # the largest request body sent, in bytes
 
 
 class TokenBucket:
@@ -164,7 +182,11 @@ class RpcClient:
     ``batch`` sends many calls in one HTTP request and matches answers by id. Failures
     (timeouts, dropped connections, 429, 5xx, malformed JSON, missing batch items) are
     retried with exponential backoff and jitter, but only when every method involved is
-    in :data:`RETRY_ALLOWLIST`. ``sleep``, ``clock`` and ``rng`` are injectable for tests.
+    in :data:`RETRY_ALLOWLIST`. A batch is split into HTTP requests of at most
+    ``max_batch_size`` calls and ``max_request_bytes`` of (compact JSON) body; a single call
+    larger than that is sent alone. An eth_getLogs "too many results / block range" answer is
+    returned as an :class:`RpcError` (never retried as is) for :func:`lendscope.chain.get_logs`
+    to halve the range. ``sleep``, ``clock`` and ``rng`` are injectable for tests.
     """
 
     def __init__(
@@ -178,6 +200,7 @@ class RpcClient:
         max_backoff: float = 30.0,
         timeout: float = 30,
         max_batch_size: int = 1000,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -190,7 +213,10 @@ class RpcClient:
             initial_backoff,
             max_backoff,
         )
+        if max_request_bytes <= 0:
+            raise ValueError("max_request_bytes must be > 0")
         self.max_batch_size = max_batch_size
+        self.max_request_bytes = max_request_bytes
         self.stats = RpcStats()
         self._configured_chain_id = chain_id
         self._node_chain_id: int | None = None
@@ -233,16 +259,18 @@ class RpcClient:
     def batch(
         self, calls: Iterable[tuple[str, Sequence[Any]]], *, return_errors: bool = False
     ) -> list[Any]:
-        """Many calls in one HTTP round trip (``max_batch_size`` per request); input order.
+        """Many calls in few HTTP round trips; results in input order.
 
+        Calls are split into requests of at most ``max_batch_size`` calls and at most
+        ``max_request_bytes`` of JSON body (a single call larger than that goes alone).
         With ``return_errors`` the :class:`RpcError` of a failed call is returned in its
         slot instead of raised, so callers can tell reverts apart from successes.
         """
         items = [(m, list(p)) for m, p in calls]
         self.stats.calls += len(items)
         out: list[Any] = []
-        for start in range(0, len(items), self.max_batch_size):
-            out.extend(self._exchange(items[start : start + self.max_batch_size], as_batch=True))
+        for part in self._split(items):
+            out.extend(self._exchange(part, as_batch=True))
         if not return_errors:
             for result in out:
                 if isinstance(result, RpcError):
@@ -271,6 +299,24 @@ class RpcClient:
         return actual
 
     # -- internals ----------------------------------------------------------------------
+
+    def _split(self, items: list[tuple[str, list[Any]]]) -> list[list[tuple[str, list[Any]]]]:
+        """Consecutive runs of calls that fit ``max_batch_size`` and ``max_request_bytes``."""
+        parts: list[list[tuple[str, list[Any]]]] = []
+        cur: list[tuple[str, list[Any]]] = []
+        size = 2  # "[" and "]"
+        for m, p in items:
+            one = 1 + len(
+                _dumps({"jsonrpc": "2.0", "id": _ID_PLACEHOLDER, "method": m, "params": p})
+            )
+            if cur and (len(cur) >= self.max_batch_size or size + one > self.max_request_bytes):
+                parts.append(cur)
+                cur, size = [], 2
+            cur.append((m, p))
+            size += one
+        if cur:
+            parts.append(cur)
+        return parts
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
@@ -337,7 +383,8 @@ class RpcClient:
             method = calls[j][0]
             if err is not None:
                 code, msg = _err_fields(err)
-                if code in TRANSIENT_RPC_CODES:
+                log_range = method == "eth_getLogs" and LOG_RANGE_ERROR.search(msg)
+                if code in TRANSIENT_RPC_CODES and not log_range:
                     failure = _Retryable(f"{method}: [{code}] {msg}")
                     continue
                 results[j] = RpcError(method, code, msg, err.get("data"))
@@ -352,8 +399,11 @@ class RpcClient:
         if self._bucket is not None:
             self._bucket.acquire()
         self.stats.http_requests += 1
+        content = _dumps(body).encode()
+        self.stats.request_bytes += len(content)
+        self.stats.largest_request = max(self.stats.largest_request, len(content))
         try:
-            resp = self._http.post(self.url, json=body)
+            resp = self._http.post(self.url, content=content)
         except httpx.UnsupportedProtocol:
             raise
         except httpx.TimeoutException as exc:
@@ -376,6 +426,11 @@ class RpcClient:
         if status >= 400 and not any("result" in x or "error" in x for x in items):
             raise RpcHttpError(status, f"HTTP {status} from {redact_url(self.url)}")
         return items
+
+
+def _dumps(obj: Any) -> str:
+    """Compact JSON, as sent (so byte budgets measure what goes on the wire)."""
+    return json.dumps(obj, separators=(",", ":"))
 
 
 def _err_fields(err: Any) -> tuple[int | None, str]:

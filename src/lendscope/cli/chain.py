@@ -22,6 +22,16 @@ ChainOpt = Annotated[str, typer.Option("--chain", help="Chain name in the regist
 RegistryOpt = Annotated[
     Path | None, typer.Option("--registry", help="Registry TOML (default: the bundled ones).")
 ]
+UnsafeOpt = Annotated[
+    bool, typer.Option("--allow-unsafe-head", help="Accept blocks near the head (reorgs).")
+]
+ConfirmationsOpt = Annotated[
+    int, typer.Option("--confirmations", min=0, help="Blocks on top needed to call a block safe.")
+]
+MaxBytesOpt = Annotated[
+    int,
+    typer.Option("--max-request-bytes", min=1, help="Largest JSON-RPC request body sent (bytes)."),
+]
 
 
 def _rpc_url(rpc: str | None, chain: str) -> str:
@@ -46,10 +56,10 @@ def sync(
     ] = None,
     registry: RegistryOpt = None,
     db: DbOpt = None,
-    allow_unsafe_head: Annotated[
-        bool, typer.Option("--allow-unsafe-head", help="Accept blocks near the head (reorgs).")
-    ] = False,
+    allow_unsafe_head: UnsafeOpt = False,
     summary_json: Annotated[Path | None, typer.Option("--summary-json")] = None,
+    confirmations: ConfirmationsOpt = 64,
+    max_request_bytes: MaxBytesOpt = 1_000_000,
 ) -> None:
     """Read DeFi borrows and CDP supply on-chain at a block into the database (resumable)."""
     from lendscope.chain import ChainError
@@ -59,7 +69,8 @@ def sync(
         raise typer.BadParameter("give exactly one of --period or --block", param_hint="--period")
     req = SyncRequest(
         _rpc_url(rpc, chain), chain, period, block, list(protocol or []), registry, db,
-        allow_unsafe_head=allow_unsafe_head,
+        allow_unsafe_head=allow_unsafe_head, confirmations=confirmations,
+        max_request_bytes=max_request_bytes,
     )  # fmt: skip
     with err.status(f"sync {chain}") as status:
 
@@ -86,6 +97,8 @@ def sync(
         f"{len(s.skipped)} already stored, {s.rows_written} rows, {s.rpc_requests} requests, "
         f"{s.cache_hits} cache hits"
     )
+    for dep_id, why in s.not_deployed.items():
+        typer.echo(f"skipped {dep_id}: not deployed ({why})")
 
 
 @app.command()
@@ -96,9 +109,12 @@ def positions(
     rpc: RpcOpt = None,
     chain: ChainOpt = "ethereum",
     registry: RegistryOpt = None,
+    allow_unsafe_head: UnsafeOpt = False,
+    confirmations: ConfirmationsOpt = 64,
+    max_request_bytes: MaxBytesOpt = 1_000_000,
 ) -> None:
     """Every borrower's collateral and debt at a block, as a risk book for stress/var."""
-    from lendscope.chain import CallCache, Caller, RpcClient, resolve_block
+    from lendscope.chain import CallCache, Caller, ChainError, RpcClient, check_safe_head
     from lendscope.onchain.abi import Reader
     from lendscope.onchain.positions import read_positions, write_positions
     from lendscope.onchain.registry import load_registry
@@ -107,11 +123,19 @@ def positions(
     deps = reg.select(chain, [protocol])
     if not deps:
         raise typer.BadParameter(f"no {protocol!r} deployment on {chain}", param_hint="--protocol")
-    with RpcClient(_rpc_url(rpc, chain), chain_id=reg.chains[chain]) as client:
-        client.check_chain_id()
-        number = resolve_block(client, block)
-        reader = Reader(Caller(client, CallCache()))
-        rows = [r for d in deps for r in read_positions(reader, d, number)]
+    url = _rpc_url(rpc, chain)
+    try:
+        with RpcClient(url, chain_id=reg.chains[chain], max_request_bytes=max_request_bytes) as c:
+            caller = Caller(c, CallCache(), confirmations=confirmations)
+            pin = caller.pin(block)  # hash + head: the same reorg rule as sync
+            c.check_chain_id()
+            number = pin.number
+            check_safe_head(c, number, confirmations, allow_unsafe_head, head=pin.head)
+            reader = Reader(caller)
+            rows = [r for d in deps for r in read_positions(reader, d, number)]
+    except ChainError as e:
+        typer.echo(f"positions failed: {e}", err=True)
+        raise typer.Exit(1) from None
     write_positions(rows, out)
     typer.echo(f"{len(rows)} positions at block {number} -> {out}")
 

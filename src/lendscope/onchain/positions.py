@@ -13,6 +13,7 @@ from pathlib import Path
 
 from eth_utils import keccak
 
+from lendscope.chain import get_logs
 from lendscope.core.assets import ASSETS
 from lendscope.mechanics.morpho_blue import to_assets_up
 from lendscope.onchain.abi import Call, Reader
@@ -60,20 +61,17 @@ def _split(owner: str, coll: list[tuple], debt: list[tuple], base: dict) -> list
     return rows
 
 
-def _logs(reader: Reader, address: str, topic: str, start: int, block: int) -> list[dict]:
-    f = {"address": address, "topics": [topic], "fromBlock": hex(start), "toBlock": hex(block)}
-    return reader.client.request("eth_getLogs", [f])
+def _logs(reader: Reader, dep: Deployment, address: str, topic: str, block: int) -> list[dict]:
+    """Logs from ``start_block`` to ``block`` in adaptive ranges (``log_chunk`` to begin)."""
+    start = int(dep.config.get("start_block", 0))
+    chunk = int(dep.config.get("log_chunk", 0) or 0)
+    return get_logs(reader.client, address, [topic], start, block, initial_range=chunk)
 
 
 def aave_positions(reader: Reader, dep: Deployment, block: int) -> list[dict]:
     """Aave v3 accounts with debt: aToken collateral and variable debt per reserve."""
-    start = int(dep.config.get("start_block", 0))
-    users = sorted(
-        {
-            "0x" + lg["topics"][2][-40:]
-            for lg in _logs(reader, dep.addr("pool"), AAVE_BORROW, start, block)
-        }
-    )
+    logs = _logs(reader, dep, dep.addr("pool"), AAVE_BORROW, block)
+    users = sorted({"0x" + lg["topics"][2][-40:] for lg in logs})
     snap = aave_v3.snapshot(reader, dep, block)
     res = {r.asset: r for r in snap.rows}
     conf = reader.read(

@@ -2,7 +2,13 @@
 
 Each protocol snapshot is written in its own transaction keyed by (chain_id, block,
 deployment), so an interrupted sync rerun skips finished snapshots and rewrites nothing twice.
-Nothing is asked of the node when every snapshot is already stored (a rerun is free).
+A stored snapshot counts as done only if it was read at the same block *hash* (recorded in its
+source note), asked once per run with ``eth_getBlockByNumber``: after a reorg, or on another
+chain with the same id at the same height, the block is read again and the rows replaced. A
+rerun with every snapshot stored costs that one round trip. Blocks with fewer than
+``confirmations`` blocks on top (``allow_unsafe_head``) are never skipped nor cached.
+A deployment whose main contract has no code at the block (a block before it was deployed,
+or before its ``start_block``) is skipped cleanly and listed in ``not_deployed``.
 """
 
 from __future__ import annotations
@@ -14,20 +20,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 
 from lendscope.chain import (
+    DEFAULT_MAX_REQUEST_BYTES,
     CallCache,
     Caller,
     RpcClient,
-    block_timestamps,
     check_safe_head,
     quarter_end_block,
-    resolve_block,
 )
 from lendscope.dataset.schema import METRIC_BY_SCOPE
 from lendscope.dataset.store import (
     OnchainSnapshot,
+    default_db_path,
     onchain_done,
     onchain_period_block,
     record_period_block,
@@ -58,6 +65,7 @@ class SyncRequest:
     cache: Path | None = None
     allow_unsafe_head: bool = False
     confirmations: int = 64
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 
 
 @dataclass
@@ -68,9 +76,11 @@ class SyncSummary:
     chain_id: int
     block: int | None = None
     block_timestamp: int | None = None
+    block_hash: str | None = None
     period: str | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    not_deployed: dict[str, str] = field(default_factory=dict)  # deployment id -> why
     rows_written: int = 0
     rpc_requests: int = 0
     rpc_calls: int = 0
@@ -86,10 +96,18 @@ class SyncSummary:
 Hook = Callable[[str, Deployment, dict[str, Any]], None]
 
 
-def _record(snap: Snapshot, ts: int, period: str) -> OnchainSnapshot:
+def _source_id(d: Deployment, block: int) -> str:
+    return f"onchain-{d.id}-{d.chain_id}-{block}"
+
+
+def _hash_note(block_hash: str) -> str:
+    return f"block_hash {block_hash.lower()}"
+
+
+def _record(snap: Snapshot, ts: int, period: str, block_hash: str) -> OnchainSnapshot:
     d = snap.deployment
     published = datetime.fromtimestamp(ts, UTC).date()
-    sid = f"onchain-{d.id}-{d.chain_id}-{snap.block}"
+    sid = _source_id(d, snap.block)
     markets = [
         {
             "chain_id": d.chain_id,
@@ -121,7 +139,7 @@ def _record(snap: Snapshot, ts: int, period: str) -> OnchainSnapshot:
         "url": d.source,
         "published": published,
         "kind": "onchain",
-        "note": f"chain_id {d.chain_id}; registry entry {d.id}",
+        "note": f"chain_id {d.chain_id}; {_hash_note(block_hash)}; registry entry {d.id}",
     }
     obs = {
         "period": period,
@@ -145,6 +163,44 @@ def _record(snap: Snapshot, ts: int, period: str) -> OnchainSnapshot:
     return OnchainSnapshot(
         d.chain_id, snap.block, ts, d.id, period, source, obs, markets, snap.adapter_version
     )
+
+
+def stored_at_hash(
+    db: Path | None, chain_id: int, block: int, block_hash: str, deps: list[Deployment]
+) -> set[str]:
+    """Deployments stored at ``block`` *and* read at ``block_hash`` (not another chain's)."""
+    done = onchain_done(db, chain_id, block)
+    wanted = {_source_id(d, block): d.id for d in deps if d.id in done}
+    if not wanted:
+        return set()
+    con = duckdb.connect(str(Path(db) if db else default_db_path()), read_only=True)
+    try:
+        marks = ",".join("?" * len(wanted))
+        rows = con.execute(
+            f"SELECT id, note FROM sources WHERE id IN ({marks})", list(wanted)
+        ).fetchall()
+    finally:
+        con.close()
+    tag = _hash_note(block_hash)
+    return {wanted[sid] for sid, note in rows if note and tag in note.split("; ")}
+
+
+def _not_deployed(client: RpcClient, deps: list[Deployment], block: int) -> dict[str, str]:
+    """Deployments that do not exist yet at ``block`` (one batch of eth_getCode)."""
+    out: dict[str, str] = {}
+    probe: list[tuple[Deployment, str, str]] = []
+    for d in deps:
+        start = int(d.config.get("start_block", 0) or 0)
+        if block < start:
+            out[d.id] = f"block {block} is before start_block {start}"
+        elif d.addresses:
+            key = next(iter(d.addresses))
+            probe.append((d, key, d.addr(key)))
+    codes = client.batch([("eth_getCode", [a, hex(block)]) for _, _, a in probe])
+    for (d, key, a), code in zip(probe, codes, strict=True):
+        if code in (None, "", "0x"):
+            out[d.id] = f"{d.label(key)} ({a}) has no code at block {block}"
+    return out
 
 
 def _plan_block(req: SyncRequest, chain_id: int) -> tuple[int | None, int | None]:
@@ -178,45 +234,44 @@ def run_sync(
     args = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(req).items()}
     args["rpc"] = None if req.rpc is None else _redact(req.rpc)
     summary = SyncSummary(args, chain_id)
-    block, ts = _plan_block(req, chain_id)
-    if block is not None:
-        done = onchain_done(req.db, chain_id, block)
-        if all(d.id in done for d in deps):  # nothing to read: ask the node nothing
-            summary.block, summary.block_timestamp = block, ts
-            summary.skipped = [d.id for d in deps]
-            summary.period = req.period.upper() if req.period else None
-            summary.seconds = time.perf_counter() - started
-            return summary
+    block, _ts = _plan_block(req, chain_id)
     own = client is None
-    client = client or RpcClient(req.rpc, chain_id=chain_id, transport=transport)
+    client = client or RpcClient(
+        req.rpc, chain_id=chain_id, transport=transport, max_request_bytes=req.max_request_bytes
+    )
     cache = CallCache(req.cache) if req.cache else CallCache()
     try:
-        client.check_chain_id(chain_id)
+        caller = Caller(client, cache, chain_id=chain_id, confirmations=req.confirmations)
         if block is None:
-            block = (
-                quarter_end_block(client, req.period)
-                if req.period
-                else resolve_block(client, req.block or "latest")
-            )
-        check_safe_head(client, block, req.confirmations, req.allow_unsafe_head)
-        ts = ts or block_timestamps(client, [block])[block]
-        if req.period:
-            record_period_block(req.db, chain_id, req.period.upper(), block, ts)
+            client.check_chain_id(chain_id)
+            block = quarter_end_block(client, req.period) if req.period else None
+        # One round trip: the block's hash and timestamp, the head, the chain id, Multicall3.
+        pin = caller.pin(block if block is not None else (req.block or "latest"))
+        client.check_chain_id(chain_id)
+        block = pin.number
+        check_safe_head(client, block, req.confirmations, req.allow_unsafe_head, head=pin.head)
+        ts = pin.timestamp
         period = req.period.upper() if req.period else period_of(ts)
         summary.block, summary.block_timestamp, summary.period = block, ts, period
-        caller = Caller(client, cache, chain_id=chain_id)
-        caller.has_multicall(block)  # once per block, outside any protocol snapshot
+        summary.block_hash = pin.hash
+        safe = pin.is_safe(req.confirmations)
+        done = stored_at_hash(req.db, chain_id, block, pin.hash, deps) if safe else set()
+        todo = [d for d in deps if d.id not in done]
+        summary.not_deployed = _not_deployed(client, todo, block) if todo else {}
+        if req.period and len(summary.not_deployed) < len(todo):
+            record_period_block(req.db, chain_id, req.period.upper(), block, ts)
         reader = Reader(caller)
-        done = onchain_done(req.db, chain_id, block)
         for d in deps:
             if d.id in done:
                 summary.skipped.append(d.id)
+                continue
+            if d.id in summary.not_deployed:
                 continue
             if hook:
                 hook("start", d, {})
             before, t0 = client.stats.http_requests, time.perf_counter()
             snap = adapter(d.family).snapshot(reader, d, block)
-            rec = _record(snap, ts, period)
+            rec = _record(snap, ts, period, pin.hash)
             upsert_onchain(req.db, rec)
             info = {
                 "deployment": d.id,

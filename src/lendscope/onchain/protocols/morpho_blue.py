@@ -4,8 +4,9 @@
 interest since then is not added. Morpho's own oracles price collateral in loan-token units, so
 the loan token's USD price comes from the USD oracle named ``price_oracle`` in the registry (an
 AaveOracle-style ``getAssetPrice``); markets whose loan token it cannot price are left out.
-Config: ``start_block`` (Morpho's deployment block), ``log_chunk`` (blocks per eth_getLogs,
-0 = one range; chunks go in one JSON-RPC batch, so discovery stays one round trip).
+Config: ``start_block`` (Morpho's deployment block), ``log_chunk`` (blocks asked for in the
+first eth_getLogs, 0 = the whole range; :func:`lendscope.chain.get_logs` halves the range when
+the node says a query is too big and doubles it after each success).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from eth_abi import decode
 from eth_utils import keccak
 
+from lendscope.chain import get_logs
 from lendscope.onchain.abi import Call, Reader
 from lendscope.onchain.protocols import MarketRow, Snapshot, symbol_of
 from lendscope.onchain.registry import Deployment
@@ -24,27 +26,21 @@ CREATE_MARKET = (
 PARAMS = ("(address,address,address,address,uint256)",)
 
 
+def read_logs(reader: Reader, dep: Deployment, topic: str, block: int) -> list[dict]:
+    """Morpho's logs with ``topic`` from ``start_block`` to ``block``, in adaptive ranges."""
+    start = int(dep.config.get("start_block", 0))
+    chunk = int(dep.config.get("log_chunk", 0) or 0)
+    return get_logs(reader.client, dep.addr("morpho"), [topic], start, block, initial_range=chunk)
+
+
 def discover(reader: Reader, dep: Deployment, block: int) -> dict[str, tuple]:
     """``{market id: (loanToken, collateralToken, oracle, irm, lltv)}`` created up to ``block``."""
-    start = int(dep.config.get("start_block", 0))
-    chunk = int(dep.config.get("log_chunk", 0)) or (block - start + 1)
-    ranges = [(lo, min(block, lo + chunk - 1)) for lo in range(start, block + 1, chunk)]
-    flt = [
-        {
-            "address": dep.addr("morpho"),
-            "topics": [CREATE_MARKET],
-            "fromBlock": hex(lo),
-            "toBlock": hex(hi),
-        }
-        for lo, hi in ranges
-    ]
     out: dict[str, tuple] = {}
-    for logs in reader.client.batch([("eth_getLogs", [f]) for f in flt]):
-        for log in logs:
-            (params,) = decode(PARAMS, bytes.fromhex(log["data"].removeprefix("0x")))
-            out[log["topics"][1].lower()] = tuple(
-                p.lower() if isinstance(p, str) else p for p in params
-            )
+    for log in read_logs(reader, dep, CREATE_MARKET, block):
+        (params,) = decode(PARAMS, bytes.fromhex(log["data"].removeprefix("0x")))
+        out[log["topics"][1].lower()] = tuple(
+            p.lower() if isinstance(p, str) else p for p in params
+        )
     return out
 
 
@@ -100,14 +96,7 @@ def snapshot(reader: Reader, dep: Deployment, block: int) -> Snapshot:
 def borrowers(reader: Reader, dep: Deployment, block: int) -> dict[str, set[str]]:
     """``{market id: {borrower}}`` from ``Borrow`` logs up to ``block`` (for positions)."""
     topic = "0x" + keccak(text="Borrow(bytes32,address,address,address,uint256,uint256)").hex()
-    start = int(dep.config.get("start_block", 0))
-    f = {
-        "address": dep.addr("morpho"),
-        "topics": [topic],
-        "fromBlock": hex(start),
-        "toBlock": hex(block),
-    }
     out: dict[str, set[str]] = {}
-    for log in reader.client.request("eth_getLogs", [f]):
+    for log in read_logs(reader, dep, topic, block):
         out.setdefault(log["topics"][1].lower(), set()).add("0x" + log["topics"][2][-40:].lower())
     return out
