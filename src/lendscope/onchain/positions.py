@@ -1,34 +1,41 @@
 """``lendscope positions``: every borrower's collateral and debt at a block, as a risk book.
 
-Output is the DeFi positions CSV of ``docs/books.md``. Borrowers come from ``Borrow`` logs.
-A book row holds one collateral and one debt asset, so an account with several of either is
-split pairwise in proportion to USD value: the rows of an account add up to its collateral and
-its debt exactly (in token units), and each row keeps the account's leverage.
+Output is the DeFi positions CSV of ``docs/books.md``. Accounts come from each family's exact
+account reader (:mod:`.aave_accounts`, :mod:`.morpho_accounts`), never from the protocol's
+account-data view. Rows *partition* an account (column ``account``): each collateral asset and
+each debt asset appears in exactly one row (row k pairs the k-th largest collateral with the
+k-th largest debt; a side may be empty), so Σ collateral_amount x collateral_price_usd x
+liquidation_threshold over Σ debt_amount x debt_price_usd gives the account's health factor.
+The risk engine re-pairs such accounts itself (:mod:`lendscope.risk.book_accounts`).
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from itertools import zip_longest
 from pathlib import Path
 
 from eth_utils import keccak
 
 from lendscope.chain import get_logs
 from lendscope.core.assets import ASSETS
-from lendscope.mechanics.morpho_blue import to_assets_up
-from lendscope.onchain.abi import Call, Reader
-from lendscope.onchain.protocols import aave_v3, morpho_blue, symbol_of
+from lendscope.onchain import aave_accounts, morpho_accounts
+from lendscope.onchain.abi import Reader
 from lendscope.onchain.registry import Deployment
 
 COLUMNS = (
-    "position_id", "owner", "platform", "protocol", "collateral_asset", "collateral_amount",
-    "debt_asset", "debt_amount", "liquidation_threshold", "bonus", "collateral_price_usd",
-    "debt_price_usd",
+    "position_id", "account", "owner", "platform", "protocol", "collateral_asset",
+    "collateral_amount", "debt_asset", "debt_amount", "liquidation_threshold", "bonus",
+    "collateral_price_usd", "debt_price_usd",
 )  # fmt: skip
 AAVE_BORROW = (
     "0x" + keccak(text="Borrow(address,address,address,uint256,uint8,uint256,uint16)").hex()
 )
 _ALIASES = {"WETH": "ETH", "ETH": "ETH", "WBTC": "WBTC", "cbBTC": "BTC", "tBTC": "BTC"}
+#: One side of a row: (token symbol, whole tokens, USD price, liquidation threshold, bonus).
+Item = tuple[str, float, float, float, float]
 
 
 def book_asset(symbol: str) -> str:
@@ -36,29 +43,45 @@ def book_asset(symbol: str) -> str:
     return _ALIASES.get(symbol, symbol if symbol in ASSETS else "alt")
 
 
-def _split(owner: str, coll: list[tuple], debt: list[tuple], base: dict) -> list[dict]:
-    """Pairwise rows; coll/debt items are (asset, amount, price_usd, lt, bonus)."""
-    cu = sum(a * p for _, a, p, *_ in coll) or 1.0
-    du = sum(a * p for _, a, p, *_ in debt) or 1.0
+def whole(raw: int, decimals: int) -> float:
+    """Token units as a float, rounded once from the exact ratio."""
+    return float(Fraction(raw, 10**decimals))
+
+
+def partition(
+    base: dict, account: str, owner: str, coll: list[Item], debt: list[Item]
+) -> list[dict]:
+    """Rows of one account: k-th largest collateral beside k-th largest debt (by USD)."""
+    coll = sorted(coll, key=lambda x: -x[1] * x[2])
+    debt = sorted(debt, key=lambda x: -x[1] * x[2])
     rows = []
-    for ca, camt, cp, lt, bonus in coll:
-        for da, damt, dp, *_ in debt:
-            rows.append(
-                {
-                    **base,
-                    "position_id": f"{base['platform']}:{owner}:{ca}:{da}",
-                    "owner": owner,
-                    "collateral_asset": book_asset(ca),
-                    "collateral_amount": camt * (damt * dp / du),
-                    "debt_asset": book_asset(da),
-                    "debt_amount": damt * (camt * cp / cu),
-                    "liquidation_threshold": lt,
-                    "bonus": bonus,
-                    "collateral_price_usd": cp,
-                    "debt_price_usd": dp,
-                }
-            )
+    for k, (c, d) in enumerate(zip_longest(coll, debt)):
+        row = {**base, "position_id": f"{base['platform']}:{account}:{k}", "account": account,
+               "owner": owner, "collateral_asset": "", "collateral_amount": 0.0,
+               "liquidation_threshold": "", "bonus": "", "collateral_price_usd": "",
+               "debt_asset": "", "debt_amount": 0.0, "debt_price_usd": ""}  # fmt: skip
+        if c is not None:
+            row.update(collateral_asset=book_asset(c[0]), collateral_amount=c[1],
+                       collateral_price_usd=c[2], liquidation_threshold=c[3],
+                       bonus=c[4])  # fmt: skip
+        if d is not None:
+            row.update(debt_asset=book_asset(d[0]), debt_amount=d[1], debt_price_usd=d[2])
+        rows.append(row)
     return rows
+
+
+def row_health(rows: Iterable[dict]) -> dict[str, float]:
+    """Health factor per account from its rows (inf without debt)."""
+    num: dict[str, float] = {}
+    den: dict[str, float] = {}
+    for r in rows:
+        a = r["account"]
+        if r["collateral_asset"]:
+            num[a] = num.get(a, 0.0) + float(r["collateral_amount"]) * float(
+                r["collateral_price_usd"]) * float(r["liquidation_threshold"])  # fmt: skip
+        if r["debt_asset"]:
+            den[a] = den.get(a, 0.0) + float(r["debt_amount"]) * float(r["debt_price_usd"])
+    return {a: (num.get(a, 0.0) / den[a] if den.get(a) else float("inf")) for a in {*num, *den}}
 
 
 def _logs(reader: Reader, dep: Deployment, address: str, topic: str, block: int) -> list[dict]:
@@ -68,106 +91,80 @@ def _logs(reader: Reader, dep: Deployment, address: str, topic: str, block: int)
     return get_logs(reader.client, address, [topic], start, block, initial_range=chunk)
 
 
-def aave_positions(reader: Reader, dep: Deployment, block: int) -> list[dict]:
-    """Aave v3 accounts with debt: aToken collateral and variable debt per reserve."""
+def aave_borrowers(reader: Reader, dep: Deployment, block: int) -> list[str]:
+    """Every ``onBehalfOf`` of a ``Borrow`` event up to ``block``."""
     logs = _logs(reader, dep, dep.addr("pool"), AAVE_BORROW, block)
-    users = sorted({"0x" + lg["topics"][2][-40:] for lg in logs})
-    snap = aave_v3.snapshot(reader, dep, block)
-    res = {r.asset: r for r in snap.rows}
-    conf = reader.read(
-        block,
-        [
-            Call(
-                dep.addr("data_provider"),
-                "getReserveConfigurationData(address)",
-                (a,),
-                aave_v3.CONFIG_DATA,
-            )
-            for a in res
-        ],
-    )
-    params = {
-        a: (int(c[2]) / 1e4, int(c[3]) / 1e4 - 1) for a, c in zip(res, conf, strict=True) if c
-    }
+    return sorted({"0x" + lg["topics"][2][-40:].lower() for lg in logs})
+
+
+def aave_positions(
+    reader: Reader, dep: Deployment, block: int, owners: list[str] | None = None
+) -> list[dict]:
+    """Aave v3 accounts with debt: enabled collateral (e-mode aware) and debt per reserve."""
+    users = aave_borrowers(reader, dep, block) if owners is None else owners
+    accounts, unit = aave_accounts.read_accounts(reader, dep, block, users)
+    base = {"platform": dep.platform, "protocol": "aave_v3"}
     rows = []
-    for u, held in aave_v3.user_reserves(reader, dep, block, users).items():
-        coll, debt = [], []
-        for a, (supplied, owed) in held.items():
-            r = res[a]
-            price = (r.price_raw or 0) / r.price_unit
-            scale = 10**r.decimals
-            if supplied and params[a][0] > 0:
-                coll.append((r.symbol, supplied / scale, price, *params[a]))
-            if owed:
-                debt.append((r.symbol, owed / scale, price, 0, 0))
-        if debt and coll:
-            rows += _split(u, coll, debt, {"platform": dep.platform, "protocol": "aave_v3"})
+    for a in accounts:
+        coll: list[Item] = []
+        debt: list[Item] = []
+        for r, leg, bonus in a.legs:
+            usd = leg.price / unit
+            if leg.collateral and leg.balance:
+                coll.append((r.symbol, whole(leg.balance, r.decimals), usd,
+                             leg.liquidation_threshold / 1e4, bonus / 1e4 - 1))  # fmt: skip
+            if leg.borrowing and leg.debt:
+                debt.append((r.symbol, whole(leg.debt, r.decimals), usd, 0.0, 0.0))
+        if debt:
+            rows += partition(base, a.user, a.user, coll, debt)
     return rows
 
 
-def morpho_positions(reader: Reader, dep: Deployment, block: int) -> list[dict]:
-    """Morpho Blue borrowers: collateral and borrowed assets (shares rounded up) per market."""
-    markets = morpho_blue.discover(reader, dep, block)
-    who = morpho_blue.borrowers(reader, dep, block)
-    morpho, oracle = dep.addr("morpho"), dep.addr("price_oracle")
-    tokens = sorted({t for m in markets.values() for t in m[:2]})
-    pairs = [(m, u) for m in markets for u in sorted(who.get(m, ()))]
-    calls = [Call(oracle, "BASE_CURRENCY_UNIT()")]
-    calls += [
-        Call(morpho, "market(bytes32)", (bytes.fromhex(m[2:]),), ("uint128",) * 6) for m in markets
-    ]
-    calls += [c for t in tokens for c in (
-        Call(t, "decimals()", out=("uint8",)), Call(t, "symbol()", out=("string",)),
-        Call(oracle, "getAssetPrice(address)", (t,)))]  # fmt: skip
-    calls += [
-        Call(
-            morpho,
-            "position(bytes32,address)",
-            (bytes.fromhex(m[2:]), u),
-            ("uint256", "uint128", "uint128"),
-        )
-        for m, u in pairs
-    ]
-    res = reader.read(block, calls)
-    unit = res[0][0] if res[0] else 10**8
-    mk = dict(zip(markets, res[1 : 1 + len(markets)], strict=True))
-    k = 1 + len(markets)
-    info = {}
-    for i, t in enumerate(tokens):
-        dec, sym, price = res[k + 3 * i : k + 3 * i + 3]
-        info[t] = (int(dec[0]), symbol_of(sym), (price[0] if price else 0) / unit)
+def morpho_positions(
+    reader: Reader, dep: Deployment, block: int, owners: list[str] | None = None
+) -> list[dict]:
+    """Morpho Blue borrowers per market, priced so the rows give the market's own health.
+
+    The collateral's USD price is the market oracle's price times the loan token's USD price.
+    """
+    base = {"platform": dep.platform, "protocol": "morpho_blue"}
     rows = []
-    for (m, u), pos in zip(pairs, res[k + 3 * len(tokens) :], strict=True):
-        if not pos or not pos[1]:
-            continue
-        loan, coll, _o, _i, lltv = markets[m]
-        debt = to_assets_up(int(pos[1]), int(mk[m][2]), int(mk[m][3]))
-        (ld, ls, lp), (cd, cs, cp) = info[loan], info[coll]
-        rows += _split(
-            u,
-            [(cs, int(pos[2]) / 10**cd, cp, lltv / 1e18, 0.0)],
-            [(ls, debt / 10**ld, lp, 0, 0)],
-            {"platform": dep.platform, "protocol": "morpho_blue"},
+    for a in morpho_accounts.read_accounts(reader, dep, block, owners):
+        loan_usd = a.loan.usd or 1.0  # unpriced loan token: USD = loan units (health exact)
+        coll_usd = (
+            float(Fraction(a.price * 10**a.collateral.decimals, 10**36 * 10**a.loan.decimals))
+            * loan_usd
         )
-        rows[-1]["position_id"] = f"{dep.platform}:{m[:10]}:{u}"
+        rows += partition(
+            base, f"{a.market_id}:{a.user}", a.user,
+            [(a.collateral.symbol, whole(a.position.collateral, a.collateral.decimals),
+              coll_usd, a.lltv / 1e18, 0.0)] if a.position.collateral else [],
+            [(a.loan.symbol, whole(a.debt, a.loan.decimals), loan_usd, 0.0, 0.0)],
+        )  # fmt: skip
     return rows
 
 
-READERS = {"aave_v3": aave_positions, "morpho_blue": morpho_positions}
+Reader_ = Callable[..., list[dict]]
+READERS: dict[str, Reader_] = {"aave_v3": aave_positions, "morpho_blue": morpho_positions}
 
 
-def read_positions(reader: Reader, dep: Deployment, block: int) -> list[dict]:
-    """Position rows of one deployment (families with a position reader only)."""
+def read_positions(
+    reader: Reader, dep: Deployment, block: int, owners: list[str] | None = None
+) -> list[dict]:
+    """Position rows of one deployment; ``owners``: only those accounts (no log discovery)."""
     if dep.family not in READERS:
         raise ValueError(f"positions are read for {', '.join(READERS)} only, not {dep.family}")
-    return READERS[dep.family](reader, dep, block)
+    return READERS[dep.family](reader, dep, block, owners)
 
 
-def write_positions(rows: list[dict], out: Path) -> Path:
-    """Write the DeFi positions CSV."""
-    with Path(out).open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
+def write_positions(rows: list[dict], out: Path, columns: tuple[str, ...] = COLUMNS) -> Path:
+    """Write the rows as CSV, atomically (a temporary file renamed into place)."""
+    out = Path(out)
+    tmp = out.with_name(out.name + ".partial")
+    with tmp.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({k: (f"{v:.12g}" if isinstance(v, float) else v) for k, v in r.items()})
-    return Path(out)
+            w.writerow({k: (f"{v:.17g}" if isinstance(v, float) else v) for k, v in r.items()})
+    tmp.replace(out)
+    return out

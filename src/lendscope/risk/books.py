@@ -27,8 +27,8 @@ from typing import Any
 
 from lendscope.core import files
 from lendscope.core.assets import ASSETS
-from lendscope.risk import book_credit
-from lendscope.risk.book_rows import read_rows, unique_ids
+from lendscope.risk import book_accounts, book_credit
+from lendscope.risk.book_rows import Row, read_rows, unique_ids
 from lendscope.risk.book_types import (
     PROTOCOL_DEFAULTS,
     PROTOCOLS,
@@ -55,31 +55,55 @@ MAX_BOOK_BYTES = 128 * 1024 * 1024
 
 
 def parse_positions(src: str, text: str) -> Book:
-    """A DeFi positions CSV."""
+    """A DeFi positions CSV (two-sided rows, or an account partition: see ``book_accounts``)."""
     book, p = Book(sources=[src]), Positions()
     rows = read_rows(src, text, POSITION_COLS)
-    p.id = unique_ids(rows, "position_id")
-    for r in rows:
+    ids = unique_ids(rows, "position_id")
+    legs = []
+    for pid, r in zip(ids, rows, strict=True):
         proto = r.text("protocol")
         if proto not in PROTOCOLS:
             r.fail("protocol", f"unknown protocol {proto!r} (known: {', '.join(PROTOCOLS)})")
-        ca, da = r.asset("collateral_asset"), r.asset("debt_asset")
+        ca, cu = _side(r, "collateral")
+        da, du = _side(r, "debt")
+        if ca is None and da is None:
+            r.fail("collateral_asset", "a row needs a collateral or a debt asset")
         lt0, b0 = PROTOCOL_DEFAULTS[proto]
-        p.owner.append(r.text("owner", default=r.text("position_id")))
-        p.platform.append(r.text("platform"))
-        p.protocol.append(proto)
-        p.segment.append("defi")
-        p.coll_asset.append(ca)
-        p.coll_usd.append(r.num("collateral_amount") * r.price("collateral_price_usd", ca))
-        p.debt_asset.append(da)
-        p.debt_usd.append(r.num("debt_amount") * r.price("debt_price_usd", da))
-        p.lt.append(r.frac("liquidation_threshold", lt0))
         bonus = r.num("bonus", b0)
         if bonus >= 1:
             r.fail("bonus", f"must be a fraction below 1 (0.05 = +5%), got {bonus}")
-        p.bonus.append(bonus)
+        owner = r.text("owner", default=pid)
+        legs.append(
+            book_accounts.Leg(
+                pid, owner, r.text("platform"), proto, r.text("account", default=owner),
+                ca, cu, da, du, r.frac("liquidation_threshold", lt0) if ca is not None else lt0,
+                bonus, bool((r.data.get("account") or "").strip()),
+            )
+        )  # fmt: skip
+    for leg in book_accounts.pair(legs):
+        p.id.append(leg.id)
+        p.owner.append(leg.owner)
+        p.platform.append(leg.platform)
+        p.protocol.append(leg.protocol)
+        p.segment.append("defi")
+        p.coll_asset.append(leg.coll_asset)
+        p.coll_usd.append(leg.coll_usd)
+        p.debt_asset.append(leg.debt_asset)
+        p.debt_usd.append(leg.debt_usd)
+        p.lt.append(leg.lt)
+        p.bonus.append(leg.bonus)
     book.positions = p
     return book
+
+
+def _side(r: Row, side: str) -> tuple[int | None, float]:
+    """(asset, USD at the start price) of one side; an empty asset needs amount 0."""
+    if not (r.data.get(f"{side}_asset") or "").strip():
+        if amount := r.num(f"{side}_amount", 0.0):
+            r.fail(f"{side}_asset", f"missing value (the row has {side}_amount {amount:g})")
+        return None, 0.0
+    a = r.asset(f"{side}_asset")
+    return a, r.num(f"{side}_amount") * r.price(f"{side}_price_usd", a)
 
 
 def parse_vaults(src: str, text: str) -> Book:
