@@ -210,7 +210,7 @@ def test_written_book_starts_each_account_at_its_health(net, reader, tmp_path):
 
     dep = net.registry.select("devnet", ["aave-v3"])[0]
     rows = read_positions(reader, dep, net.block)
-    book = load_book(write_positions(rows, tmp_path / "pos.csv"))
+    book = load_book(write_positions(rows, tmp_path / "pos.csv")[0])
     hf0 = engine.Positions(book).hf0
     want = row_health(rows)
     owners = np.array(book.positions.owner)

@@ -142,10 +142,18 @@ def _emodes(reader: Reader, dep: Deployment, block: int, cats: set[int]) -> dict
 
 
 def read_accounts(
-    reader: Reader, dep: Deployment, block: int, users: list[str]
+    reader: Reader,
+    dep: Deployment,
+    block: int,
+    users: list[str],
+    known: tuple[list[Reserve], int] | None = None,
 ) -> tuple[list[AaveAccount], int]:
-    """The accounts of ``users`` (those with no reserve in use are left out); oracle unit."""
-    res, unit = reserves(reader, dep, block)
+    """The accounts of ``users`` (those with no reserve in use are left out); oracle unit.
+
+    ``known``: the reserves and unit from :func:`reserves` at this block, read once per run
+    when users come in chunks.
+    """
+    res, unit = known or reserves(reader, dep, block)
     by_id = {r.id: r for r in res}
     pool, dp = dep.addr("pool"), dep.addr("data_provider")
     calls = []

@@ -12,7 +12,7 @@ The risk engine re-pairs such accounts itself (:mod:`lendscope.risk.book_account
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from itertools import zip_longest
 from pathlib import Path
@@ -34,6 +34,8 @@ AAVE_BORROW = (
     "0x" + keccak(text="Borrow(address,address,address,uint256,uint8,uint256,uint16)").hex()
 )
 _ALIASES = {"WETH": "ETH", "ETH": "ETH", "WBTC": "WBTC", "cbBTC": "BTC", "tBTC": "BTC"}
+#: Users whose accounts are read and written at a time (bounds memory at mainnet scale).
+CHUNK_USERS = 5_000
 #: One side of a row: (token symbol, whole tokens, USD price, liquidation threshold, bonus).
 Item = tuple[str, float, float, float, float]
 
@@ -99,25 +101,30 @@ def aave_borrowers(reader: Reader, dep: Deployment, block: int) -> list[str]:
 
 def aave_positions(
     reader: Reader, dep: Deployment, block: int, owners: list[str] | None = None
-) -> list[dict]:
-    """Aave v3 accounts with debt: enabled collateral (e-mode aware) and debt per reserve."""
+) -> Iterator[dict]:
+    """Aave v3 accounts with debt: enabled collateral (e-mode aware) and debt per reserve.
+
+    Users are read :data:`CHUNK_USERS` at a time, so memory stays bounded by the chunk.
+    """
     users = aave_borrowers(reader, dep, block) if owners is None else owners
-    accounts, unit = aave_accounts.read_accounts(reader, dep, block, users)
+    known = aave_accounts.reserves(reader, dep, block)
     base = {"platform": dep.platform, "protocol": "aave_v3"}
-    rows = []
-    for a in accounts:
-        coll: list[Item] = []
-        debt: list[Item] = []
-        for r, leg, bonus in a.legs:
-            usd = leg.price / unit
-            if leg.collateral and leg.balance:
-                coll.append((r.symbol, whole(leg.balance, r.decimals), usd,
-                             leg.liquidation_threshold / 1e4, bonus / 1e4 - 1))  # fmt: skip
-            if leg.borrowing and leg.debt:
-                debt.append((r.symbol, whole(leg.debt, r.decimals), usd, 0.0, 0.0))
-        if debt:
-            rows += partition(base, a.user, a.user, coll, debt)
-    return rows
+    for k in range(0, len(users), CHUNK_USERS):
+        accounts, unit = aave_accounts.read_accounts(
+            reader, dep, block, users[k : k + CHUNK_USERS], known
+        )
+        for a in accounts:
+            coll: list[Item] = []
+            debt: list[Item] = []
+            for r, leg, bonus in a.legs:
+                usd = leg.price / unit
+                if leg.collateral and leg.balance:
+                    coll.append((r.symbol, whole(leg.balance, r.decimals), usd,
+                                 leg.liquidation_threshold / 1e4, bonus / 1e4 - 1))  # fmt: skip
+                if leg.borrowing and leg.debt:
+                    debt.append((r.symbol, whole(leg.debt, r.decimals), usd, 0.0, 0.0))
+            if debt:
+                yield from partition(base, a.user, a.user, coll, debt)
 
 
 def morpho_positions(
@@ -144,7 +151,7 @@ def morpho_positions(
     return rows
 
 
-Reader_ = Callable[..., list[dict]]
+Reader_ = Callable[..., Iterable[dict]]
 READERS: dict[str, Reader_] = {"aave_v3": aave_positions, "morpho_blue": morpho_positions}
 
 
@@ -152,19 +159,30 @@ def read_positions(
     reader: Reader, dep: Deployment, block: int, owners: list[str] | None = None
 ) -> list[dict]:
     """Position rows of one deployment; ``owners``: only those accounts (no log discovery)."""
+    return list(iter_positions(reader, dep, block, owners))
+
+
+def iter_positions(
+    reader: Reader, dep: Deployment, block: int, owners: list[str] | None = None
+) -> Iterator[dict]:
+    """Position rows of one deployment as they are read (see :func:`read_positions`)."""
     if dep.family not in READERS:
         raise ValueError(f"positions are read for {', '.join(READERS)} only, not {dep.family}")
-    return READERS[dep.family](reader, dep, block, owners)
+    yield from READERS[dep.family](reader, dep, block, owners)
 
 
-def write_positions(rows: list[dict], out: Path, columns: tuple[str, ...] = COLUMNS) -> Path:
-    """Write the rows as CSV, atomically (a temporary file renamed into place)."""
+def write_positions(
+    rows: Iterable[dict], out: Path, columns: tuple[str, ...] = COLUMNS
+) -> tuple[Path, int]:
+    """Stream rows to CSV, atomically (a temporary file renamed into place); rows written."""
     out = Path(out)
     tmp = out.with_name(out.name + ".partial")
     with tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         w.writeheader()
+        n = 0
         for r in rows:
             w.writerow({k: (f"{v:.17g}" if isinstance(v, float) else v) for k, v in r.items()})
+            n += 1
     tmp.replace(out)
-    return out
+    return out, n
