@@ -14,76 +14,27 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
-from itertools import zip_longest
 from pathlib import Path
 
 from eth_utils import keccak
 
 from lendscope.chain import get_logs
-from lendscope.core.assets import ASSETS
-from lendscope.onchain import aave_accounts, morpho_accounts
+from lendscope.onchain import (
+    aave_accounts,
+    morpho_accounts,
+    positions_cdp,
+    positions_comet,
+    positions_crvusd,
+)
 from lendscope.onchain.abi import Reader
 from lendscope.onchain.registry import Deployment
+from lendscope.onchain.rows import COLUMNS, Item, book_asset, partition, row_health, whole
 
-COLUMNS = (
-    "position_id", "account", "owner", "platform", "protocol", "collateral_asset",
-    "collateral_amount", "debt_asset", "debt_amount", "liquidation_threshold", "bonus",
-    "collateral_price_usd", "debt_price_usd",
-)  # fmt: skip
 AAVE_BORROW = (
     "0x" + keccak(text="Borrow(address,address,address,uint256,uint8,uint256,uint16)").hex()
 )
-_ALIASES = {"WETH": "ETH", "ETH": "ETH", "WBTC": "WBTC", "cbBTC": "BTC", "tBTC": "BTC"}
 #: Users whose accounts are read and written at a time (bounds memory at mainnet scale).
 CHUNK_USERS = 5_000
-#: One side of a row: (token symbol, whole tokens, USD price, liquidation threshold, bonus).
-Item = tuple[str, float, float, float, float]
-
-
-def book_asset(symbol: str) -> str:
-    """The risk engine's asset name for a token symbol (unknown tokens are ``alt``)."""
-    return _ALIASES.get(symbol, symbol if symbol in ASSETS else "alt")
-
-
-def whole(raw: int, decimals: int) -> float:
-    """Token units as a float, rounded once from the exact ratio."""
-    return float(Fraction(raw, 10**decimals))
-
-
-def partition(
-    base: dict, account: str, owner: str, coll: list[Item], debt: list[Item]
-) -> list[dict]:
-    """Rows of one account: k-th largest collateral beside k-th largest debt (by USD)."""
-    coll = sorted(coll, key=lambda x: -x[1] * x[2])
-    debt = sorted(debt, key=lambda x: -x[1] * x[2])
-    rows = []
-    for k, (c, d) in enumerate(zip_longest(coll, debt)):
-        row = {**base, "position_id": f"{base['platform']}:{account}:{k}", "account": account,
-               "owner": owner, "collateral_asset": "", "collateral_amount": 0.0,
-               "liquidation_threshold": "", "bonus": "", "collateral_price_usd": "",
-               "debt_asset": "", "debt_amount": 0.0, "debt_price_usd": ""}  # fmt: skip
-        if c is not None:
-            row.update(collateral_asset=book_asset(c[0]), collateral_amount=c[1],
-                       collateral_price_usd=c[2], liquidation_threshold=c[3],
-                       bonus=c[4])  # fmt: skip
-        if d is not None:
-            row.update(debt_asset=book_asset(d[0]), debt_amount=d[1], debt_price_usd=d[2])
-        rows.append(row)
-    return rows
-
-
-def row_health(rows: Iterable[dict]) -> dict[str, float]:
-    """Health factor per account from its rows (inf without debt)."""
-    num: dict[str, float] = {}
-    den: dict[str, float] = {}
-    for r in rows:
-        a = r["account"]
-        if r["collateral_asset"]:
-            num[a] = num.get(a, 0.0) + float(r["collateral_amount"]) * float(
-                r["collateral_price_usd"]) * float(r["liquidation_threshold"])  # fmt: skip
-        if r["debt_asset"]:
-            den[a] = den.get(a, 0.0) + float(r["debt_amount"]) * float(r["debt_price_usd"])
-    return {a: (num.get(a, 0.0) / den[a] if den.get(a) else float("inf")) for a in {*num, *den}}
 
 
 def _logs(reader: Reader, dep: Deployment, address: str, topic: str, block: int) -> list[dict]:
@@ -152,7 +103,15 @@ def morpho_positions(
 
 
 Reader_ = Callable[..., Iterable[dict]]
-READERS: dict[str, Reader_] = {"aave_v3": aave_positions, "morpho_blue": morpho_positions}
+READERS: dict[str, Reader_] = {
+    "aave_v3": aave_positions,
+    "morpho_blue": morpho_positions,
+    **positions_comet.READERS,
+    **positions_cdp.READERS,
+    **positions_crvusd.READERS,
+}
+#: Families whose rows are CDP vaults (``CDP_COLUMNS``), not DeFi positions.
+CDP_FAMILIES = frozenset({*positions_cdp.READERS, *positions_crvusd.READERS})
 
 
 def read_positions(
@@ -186,3 +145,7 @@ def write_positions(
             n += 1
     tmp.replace(out)
     return out, n
+
+
+__all__ = ["COLUMNS", "book_asset", "iter_positions", "partition", "read_positions", "row_health",
+           "whole", "write_positions"]  # fmt: skip
