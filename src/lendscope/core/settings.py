@@ -30,9 +30,15 @@ def api_token() -> str | None:
     return os.environ.get("LENDSCOPE_API_TOKEN") or None
 
 
-def rpc_url(chain: str) -> str | None:
-    """``{CHAIN}_RPC`` (DefiLlama convention), else ``ETH_RPC_URL`` (cryo convention)."""
-    return os.environ.get(f"{chain.upper()}_RPC") or os.environ.get("ETH_RPC_URL")
+def rpc_url(chain: str, *, any_chain_fallback: bool = True) -> str | None:
+    """``{CHAIN}_RPC`` (DefiLlama convention), else ``ETH_RPC_URL`` (cryo convention).
+
+    ``any_chain_fallback=False`` offers ``ETH_RPC_URL`` to ``ethereum`` only (multi-chain runs).
+    """
+    own = os.environ.get(f"{chain.upper()}_RPC")
+    if own or (not any_chain_fallback and chain != "ethereum"):
+        return own or None
+    return os.environ.get("ETH_RPC_URL")
 
 
 def evm_dir() -> Path:

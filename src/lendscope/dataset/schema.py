@@ -128,9 +128,16 @@ OVERLAPS = Table(
         Column("source_id", "str"),
         Column("published", "date"),
         Column("note", "str", required=False),
+        # Empty means ``reported`` (a cited figure); ``onchain`` rows are written by
+        # ``lendscope overlap`` with the same provenance columns as on-chain observations.
+        Column("method", "str", required=False, choices=METHODS),
+        *PROVENANCE,
     ),
     key=("period", "lender", "via_platform", "published"),
-    doc="Known double counting: a CeFi lender's on-chain borrowing or CDP minting it lends on.",
+    doc=(
+        "Known double counting: a CeFi lender's on-chain borrowing or CDP minting it lends on. "
+        "Cited figures, and debt of labelled addresses measured on-chain (method `onchain`)."
+    ),
     money=("amount_usd",),
 )
 

@@ -211,6 +211,17 @@ ONCHAIN_DDL = {
         "chain_id BIGINT, period VARCHAR, block_number BIGINT, block_timestamp BIGINT, "
         "PRIMARY KEY (chain_id, period)"
     ),
+    # ``lendscope overlap``: one read of labelled addresses per (chain, block, deployment),
+    # and the debt of each labelled address found (the overlap rows' detail).
+    "onchain_overlap_reads": (
+        "chain_id BIGINT, block_number BIGINT, block_hash VARCHAR, deployment VARCHAR, "
+        "period VARCHAR, labels_digest VARCHAR, labelled INTEGER, accounts INTEGER, "
+        "debt_usd DOUBLE, written_at TIMESTAMP, PRIMARY KEY (chain_id, block_number, deployment)"
+    ),
+    "onchain_overlap_accounts": (
+        "chain_id BIGINT, block_number BIGINT, deployment VARCHAR, period VARCHAR, "
+        "lender VARCHAR, owner VARCHAR, debt_usd DOUBLE, label_kind VARCHAR, label_source VARCHAR"
+    ),
 }
 
 
@@ -232,11 +243,12 @@ class OnchainSnapshot:
 def _ensure_onchain(con: duckdb.DuckDBPyConnection) -> None:
     for name, ddl in ONCHAIN_DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
-    have = {r[0] for r in con.execute("DESCRIBE observations").fetchall()}
-    for f in arrow_schema(TABLES["observations"]):
-        if f.name not in have:  # a database built before provenance columns existed
-            sql = "BIGINT" if pa.types.is_integer(f.type) else "VARCHAR"
-            con.execute(f'ALTER TABLE observations ADD COLUMN "{f.name}" {sql}')
+    for table in ("observations", "overlaps"):
+        have = {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
+        for f in arrow_schema(TABLES[table]):
+            if f.name not in have:  # a database built before provenance columns existed
+                sql = "BIGINT" if pa.types.is_integer(f.type) else "VARCHAR"
+                con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{f.name}" {sql}')
 
 
 def _carry_onchain(old: Path, new: Path) -> None:
@@ -252,12 +264,14 @@ def _carry_onchain(old: Path, new: Path) -> None:
         if "onchain_snapshots" not in tables:
             return
         _ensure_onchain(con)
-        for name in ("sources", "observations"):
+        for name in ("sources", "observations", "overlaps"):
             con.execute(
-                f"INSERT INTO {name} BY NAME SELECT * FROM old.{name} WHERE origin = '{ONCHAIN}'"
+                f'INSERT INTO "{name}" BY NAME SELECT * FROM old."{name}" '
+                f"WHERE origin = '{ONCHAIN}'"
             )
         for name in ONCHAIN_DDL:
-            con.execute(f"INSERT INTO {name} SELECT * FROM old.{name}")
+            if name in tables:  # side tables added later are absent from older databases
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM old.{name}")
     finally:
         con.close()
 
@@ -385,5 +399,98 @@ def onchain_summary(db: Path | None = None) -> list[dict[str, Any]]:
         )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+# -- on-chain overlaps (lendscope overlap) -----------------------------------------------------
+
+
+@dataclass
+class OnchainOverlap:
+    """One read of labelled addresses on one deployment: its source, overlap and account rows."""
+
+    chain_id: int
+    block_number: int
+    block_hash: str
+    deployment: str
+    period: str
+    labels_digest: str
+    labelled: int
+    source: dict[str, Any]
+    overlaps: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]
+
+
+def upsert_onchain_overlap(db: Path | None, rec: OnchainOverlap) -> None:
+    """Write one overlap read in one transaction, replacing any earlier copy of it.
+
+    Keyed by (chain_id, block_number, deployment), and by the overlap key (period, lender,
+    platform, published) of each row: a rerun, or a read at another block for the same
+    quarter, replaces rows instead of adding a second copy. Lenders whose labelled addresses
+    owe nothing get no overlap row (their accounts table shows what was read).
+    """
+    con = _open_onchain(db)
+    key = (rec.chain_id, rec.block_number, rec.deployment)
+    src = {**rec.source, "origin": ONCHAIN, "origin_row": rec.block_number}
+    rows = [{**o, "origin": ONCHAIN, "origin_row": rec.block_number} for o in rec.overlaps]
+    try:
+        con.execute("BEGIN TRANSACTION")
+        where = "chain_id = ? AND block_number = ? AND deployment = ?"
+        con.execute(f"DELETE FROM onchain_overlap_accounts WHERE {where}", key)
+        con.execute(f"DELETE FROM onchain_overlap_reads WHERE {where}", key)
+        con.execute(
+            'DELETE FROM "overlaps" WHERE origin = ? AND source_id = ?', [ONCHAIN, src["id"]]
+        )
+        for o in rows:
+            con.execute(
+                'DELETE FROM "overlaps" WHERE origin = ? AND period = ? AND lender = ? AND '
+                "via_platform = ? AND published = ?",
+                [ONCHAIN, o["period"], o["lender"], o["via_platform"], o["published"]],
+            )
+        con.execute("DELETE FROM sources WHERE id = ?", [src["id"]])
+        con.register("_src", pa.Table.from_pylist([src], schema=arrow_schema(TABLES["sources"])))
+        con.execute("INSERT INTO sources BY NAME SELECT * FROM _src")
+        if rows:
+            ov = pa.Table.from_pylist(rows, schema=arrow_schema(TABLES["overlaps"]))
+            con.register("_ov", ov)
+            con.execute('INSERT INTO "overlaps" BY NAME SELECT * FROM _ov')
+        if rec.accounts:
+            acc = [{"chain_id": key[0], "block_number": key[1], "deployment": key[2],
+                    "period": rec.period, **a} for a in rec.accounts]  # fmt: skip
+            con.register("_acc", pa.Table.from_pylist(acc))
+            con.execute("INSERT INTO onchain_overlap_accounts BY NAME SELECT * FROM _acc")
+        con.execute(
+            "INSERT INTO onchain_overlap_reads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [*key[:2], rec.block_hash, key[2], rec.period, rec.labels_digest, rec.labelled,
+             len(rec.accounts), sum(a["debt_usd"] for a in rec.accounts)],
+        )  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def onchain_overlap_done(
+    db: Path | None, chain_id: int, block: int, block_hash: str, labels_digest: str
+) -> set[str]:
+    """Deployments whose overlap read at ``block`` is stored at that hash and label set."""
+    db = Path(db) if db else default_db_path()
+    if not db.exists():
+        return set()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        if not con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = 'onchain_overlap_reads'"
+        ).fetchall():
+            return set()
+        rows = con.execute(
+            "SELECT deployment FROM onchain_overlap_reads WHERE chain_id = ? AND "
+            "block_number = ? AND block_hash = ? AND labels_digest = ?",
+            [chain_id, block, block_hash.lower(), labels_digest],
+        ).fetchall()
+        return {r[0] for r in rows}
     finally:
         con.close()

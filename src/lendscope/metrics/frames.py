@@ -136,9 +136,25 @@ def series_long(q: ir.Table) -> ir.Table:
 
 
 def overlaps_by_period(overlaps: ir.Table, vintage: Vintage) -> ir.Table:
-    """Known double counting per period at ``vintage``."""
-    o = as_of(overlaps, ["period", "lender", "via_platform"], vintage)
-    return o.group_by("period").aggregate(overlap_usd=o.amount_usd.sum())
+    """Known double counting per period at ``vintage``.
+
+    A lender's cited overlaps and its overlaps measured on-chain (``method='onchain'``: the
+    debt of its labelled addresses) describe the same borrowing from two sides: the cited
+    figure may cover more addresses and protocols, the measured one is exact for the addresses
+    and protocols read. So per (period, lender) the larger of the two sums stands, never their
+    sum; the latest vintage of each (lender, platform) is taken within each kind.
+    """
+    if "method" in overlaps.columns:  # an empty method is a cited (reported) figure
+        method = ibis.coalesce(overlaps.method.nullif(""), "reported")
+    else:  # a database built before the column existed: every row is cited
+        method = ibis.literal("reported")
+    t = overlaps.mutate(method=method, onchain=method == "onchain")
+    o = as_of(t, ["period", "lender", "via_platform", "onchain"], vintage)
+    per = o.group_by(["period", "lender"]).aggregate(
+        cited=o.amount_usd.sum(where=~o.onchain), measured=o.amount_usd.sum(where=o.onchain)
+    )
+    per = per.mutate(usd=ibis.greatest(per.cited.fill_null(0.0), per.measured.fill_null(0.0)))
+    return per.group_by("period").aggregate(overlap_usd=per.usd.sum())
 
 
 def vc_as_of(vc: ir.Table, vintage: Vintage) -> ir.Table:

@@ -53,6 +53,12 @@ def revisions(obs: ir.Table, vintage: Vintage) -> ir.Table:
     )
 
 
+def onchain_rows(obs: ir.Table) -> ir.Table:
+    """Figures read on-chain by ``lendscope sync``: quarter, app, chain, value and block."""
+    t = obs.filter(obs.method == "onchain")
+    return t.select("period", "segment", "platform", "chain", "value_usd", "block_number")
+
+
 def source_usage(con) -> ir.Table:
     """Every source with the number of figures (rows of any table, any vintage) it backs."""
     refs = None
@@ -93,6 +99,7 @@ def metric_expressions(con, vintage: Vintage) -> dict[str, tuple[ir.Table, list[
             ["period", "segment", "published"],
         ),
         "chain_rows": (chain_values(obs), ["period", "segment", "chain"]),
+        "onchain_rows": (onchain_rows(obs), ["segment", "platform", "chain", "period"]),
         "cited": (
             as_of(con.table("cited_metrics"), ["period", "scope", "metric"], vintage),
             ["period", "scope", "metric"],

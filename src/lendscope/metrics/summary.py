@@ -44,6 +44,7 @@ class MarketMetrics:
     vc: list[Rec]
     revisions: list[Rec]
     chain_rows: list[Rec] = field(default_factory=list)
+    onchain_rows: list[Rec] = field(default_factory=list)
     cited: list[Rec] = field(default_factory=list)
     sources: list[Rec] = field(default_factory=list)
     #: The earliest ``published`` among observations: no vintage before it knows any figure
@@ -123,6 +124,27 @@ class MarketMetrics:
             {"chain": r["chain"], "usd": money(r["usd"])}
             for r in sorted(rows, key=lambda r: (-r["usd"], r["chain"]))
         ]
+
+    def onchain_split(self, period: str | None = None, last: int | None = None) -> Rec:
+        """Figures read on-chain, app x chain across quarters (up to ``period``, ``last`` ones).
+
+        ``{"periods": [...], "rows": [{platform, chain, segment, usd: [...], blocks: [...]}]}``,
+        one ``usd``/``blocks`` entry per period (None where that app was not read).
+        """
+        upto = period_index(period) if period else None
+        recs = [r for r in self.onchain_rows if upto is None or period_index(r["period"]) <= upto]
+        periods = sorted({r["period"] for r in recs}, key=period_index)[-last if last else 0 :]
+        rows: dict[tuple, Rec] = {}
+        for r in recs:
+            if r["period"] not in periods:
+                continue
+            key = (r["segment"], r["platform"], r["chain"])
+            row = rows.setdefault(key, {"platform": r["platform"], "chain": r["chain"],
+                                        "segment": r["segment"], "usd": [None] * len(periods),
+                                        "blocks": [None] * len(periods)})  # fmt: skip
+            i = periods.index(r["period"])
+            row["usd"][i], row["blocks"][i] = money(r["value_usd"]), r["block_number"]
+        return {"periods": periods, "rows": [rows[k] for k in sorted(rows)]}
 
     def series_summary(self, series: str, period: str) -> Rec:
         """ATH, deepest fall, drawdown and rebound of a series up to ``period``."""

@@ -7,8 +7,11 @@ source note), asked once per run with ``eth_getBlockByNumber``: after a reorg, o
 chain with the same id at the same height, the block is read again and the rows replaced. A
 rerun with every snapshot stored costs that one round trip. Blocks with fewer than
 ``confirmations`` blocks on top (``allow_unsafe_head``) are never skipped nor cached.
-A deployment whose main contract has no code at the block (a block before it was deployed,
-or before its ``start_block``) is skipped cleanly and listed in ``not_deployed``.
+A deployment with a contract that has no code at the block (a block before it was deployed,
+or before its ``start_block``) is skipped cleanly and listed in ``not_deployed``: every address
+it reads is checked in one batch, so a contract added later (a new data provider) makes an
+earlier block a skip, not a failed read. Registry versions (:meth:`Deployment.at`) pick the
+addresses valid at the block.
 """
 
 from __future__ import annotations
@@ -96,6 +99,11 @@ class SyncSummary:
 Hook = Callable[[str, Deployment, dict[str, Any]], None]
 
 
+def _probe_keys(d: Deployment) -> list[str]:
+    """Addresses whose code ``_not_deployed`` checks: all but the unread ``pending_*`` ones."""
+    return [k for k in d.addresses if not k.startswith("pending_")]
+
+
 def _source_id(d: Deployment, block: int) -> str:
     return f"onchain-{d.id}-{d.chain_id}-{block}"
 
@@ -104,8 +112,11 @@ def _hash_note(block_hash: str) -> str:
     return f"block_hash {block_hash.lower()}"
 
 
-def _record(snap: Snapshot, ts: int, period: str, block_hash: str) -> OnchainSnapshot:
+def _record(
+    snap: Snapshot, ts: int, period: str, block_hash: str, version: int | None = None
+) -> OnchainSnapshot:
     d = snap.deployment
+    entry = d.id if version is None else f"{d.id} versions[{version}]"
     published = datetime.fromtimestamp(ts, UTC).date()
     sid = _source_id(d, snap.block)
     markets = [
@@ -139,7 +150,7 @@ def _record(snap: Snapshot, ts: int, period: str, block_hash: str) -> OnchainSna
         "url": d.source,
         "published": published,
         "kind": "onchain",
-        "note": f"chain_id {d.chain_id}; {_hash_note(block_hash)}; registry entry {d.id}",
+        "note": f"chain_id {d.chain_id}; {_hash_note(block_hash)}; registry entry {entry}",
     }
     obs = {
         "period": period,
@@ -185,7 +196,7 @@ def stored_at_hash(
     return {wanted[sid] for sid, note in rows if note and tag in note.split("; ")}
 
 
-def _not_deployed(client: RpcClient, deps: list[Deployment], block: int) -> dict[str, str]:
+def _not_deployed(client: RpcClient, deps: list[Deployment], block: int, ts: int) -> dict[str, str]:
     """Deployments that do not exist yet at ``block`` (one batch of eth_getCode)."""
     out: dict[str, str] = {}
     probe: list[tuple[Deployment, str, str]] = []
@@ -193,12 +204,12 @@ def _not_deployed(client: RpcClient, deps: list[Deployment], block: int) -> dict
         start = int(d.config.get("start_block", 0) or 0)
         if block < start:
             out[d.id] = f"block {block} is before start_block {start}"
-        elif d.addresses:
-            key = next(iter(d.addresses))
-            probe.append((d, key, d.addr(key)))
+            continue
+        at = d.at(block, ts)
+        probe += [(at, k, at.addr(k)) for k in _probe_keys(d)]
     codes = client.batch([("eth_getCode", [a, hex(block)]) for _, _, a in probe])
     for (d, key, a), code in zip(probe, codes, strict=True):
-        if code in (None, "", "0x"):
+        if code in (None, "", "0x") and d.id not in out:
             out[d.id] = f"{d.label(key)} ({a}) has no code at block {block}"
     return out
 
@@ -257,7 +268,7 @@ def run_sync(
         safe = pin.is_safe(req.confirmations)
         done = stored_at_hash(req.db, chain_id, block, pin.hash, deps) if safe else set()
         todo = [d for d in deps if d.id not in done]
-        summary.not_deployed = _not_deployed(client, todo, block) if todo else {}
+        summary.not_deployed = _not_deployed(client, todo, block, ts) if todo else {}
         if req.period and len(summary.not_deployed) < len(todo):
             record_period_block(req.db, chain_id, req.period.upper(), block, ts)
         reader = Reader(caller)
@@ -270,12 +281,14 @@ def run_sync(
             if hook:
                 hook("start", d, {})
             before, t0 = client.stats.http_requests, time.perf_counter()
-            snap = adapter(d.family).snapshot(reader, d, block)
-            rec = _record(snap, ts, period, pin.hash)
+            version = d.version_at(block, ts)
+            snap = adapter(d.family).snapshot(reader, d.at(block, ts), block)
+            rec = _record(snap, ts, period, pin.hash, version)
             upsert_onchain(req.db, rec)
             info = {
                 "deployment": d.id,
                 "protocol": d.protocol,
+                "registry_version": version,
                 "markets": len(snap.rows),
                 "value_usd": snap.value_usd,
                 "http_requests": client.stats.http_requests - before,

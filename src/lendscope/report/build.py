@@ -61,6 +61,10 @@ def reconciliation(m: MarketMetrics) -> list[dict]:
     return out
 
 
+#: Quarters of the on-chain app x chain table (the latest ones up to the report's quarter).
+ONCHAIN_QUARTERS = 8
+
+
 def onchain_note(m: MarketMetrics) -> str | None:
     """One sentence naming the figures read on-chain by ``lendscope sync`` and their blocks."""
     rows = sorted(
@@ -111,6 +115,7 @@ def render_html(
             overlaps=m.overlaps,
             stress2022=stress2022 if stress2022 is not None else what_2022_would_do(m),
             onchain=onchain_note(m),
+            split=m.onchain_split(period, last=ONCHAIN_QUARTERS),
         )
     )
 

@@ -1,12 +1,13 @@
 """Accounts written as a partition (``lendscope positions``) re-paired for the risk engine.
 
 The engine holds one collateral and one debt asset per position. ``positions`` writes an
-account's assets once each (a row may have only a collateral or only a debt side), so an
-account given as a partition (an ``account`` column, or any one-sided row) is re-paired here: every collateral leg i meets every debt leg j
-with collateral c_i·d_j/D and debt d_j·c_i/C (USD), so the pairs add up to the account exactly,
-and each pair gets the account's value-weighted liquidation threshold, so every pair starts at
-the account's own health factor Σc·LT/D. Accounts without debt carry no credit risk and are left
-out; accounts without collateral keep their debt (bad debt from the start).
+account's assets once each (a row may have only a collateral or only a debt side). An account
+given as a partition (an ``account`` column, or any one-sided row) is re-paired here: every
+collateral leg i meets every debt leg j with collateral c_i·d_j/D and debt d_j·c_i/C (USD), so
+the pairs add up to the account exactly, and each pair gets the account's value-weighted
+liquidation threshold, so every pair starts at the account's own health factor Σc·LT/D.
+Accounts without debt carry no credit risk and are left out; accounts without collateral keep
+their debt (bad debt from the start).
 """
 
 from __future__ import annotations

@@ -190,6 +190,7 @@ def defi(request: Request, v: ViewDep) -> HTMLResponse:
         **v.ctx(
             apps=v.m.platforms(v.period, "defi"),
             chains=v.m.chains(v.period, "defi"),
+            onchain=v.m.onchain_split(v.period, last=8),
             specs=v.specs("defi_breakdown"),
         ),
     )

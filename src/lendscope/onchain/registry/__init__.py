@@ -7,13 +7,22 @@ Every address is EIP-55-checked when a registry loads: a mixed-case address whos
 wrong is an error naming the file, the entry and the field (an all-lower or all-upper address
 carries no checksum and is accepted). Addresses are stored checksummed; :meth:`Deployment.addr`
 hands adapters the lower-case form they key on.
+
+Where contracts changed over time, ``[[deployment.versions]]`` tables give the addresses that
+differ over a window: ``from_block``/``until_block`` (or ``from_time``/``until_time``, TOML
+datetimes, where only the date a source listed an address is known), each bound optional, the
+window half-open (``until`` is the first block or second the version no longer covers), plus a
+``source`` citation and an ``addresses`` table in the usual form. Blocks outside every window read
+the deployment's own addresses. :meth:`Deployment.at` resolves the addresses valid at a block.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +83,37 @@ class Address:
 
 
 @dataclass(frozen=True)
+class Version:
+    """Addresses that differ from a deployment's own in the window ``[start, until)``."""
+
+    addresses: dict[str, Address]
+    source: str
+    from_block: int | None = None
+    until_block: int | None = None
+    from_time: int | None = None  # unix seconds
+    until_time: int | None = None
+
+    @property
+    def by_time(self) -> bool:
+        """Whether the window is in unix time (else in block numbers)."""
+        return self.from_time is not None or self.until_time is not None
+
+    def bounds(self) -> tuple[int | None, int | None]:
+        """(start, until) in the window's unit; ``None`` is unbounded."""
+        if self.by_time:
+            return self.from_time, self.until_time
+        return self.from_block, self.until_block
+
+    def covers(self, block: int, timestamp: int | None = None) -> bool:
+        """Whether the block (its ``timestamp`` for a time window) is in the window."""
+        at = timestamp if self.by_time else block
+        if at is None:
+            raise RegistryError("a time window needs the block's timestamp")
+        lo, hi = self.bounds()
+        return (lo is None or at >= lo) and (hi is None or at < hi)
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One deployment of a protocol family on one chain."""
 
@@ -87,6 +127,26 @@ class Deployment:
     source: str
     addresses: dict[str, Address]
     config: dict[str, Any] = field(default_factory=dict)
+    versions: tuple[Version, ...] = ()
+
+    def version_at(self, block: int, timestamp: int | None = None) -> int | None:
+        """Index of the version whose window holds ``block``, or ``None`` (own addresses)."""
+        for i, v in enumerate(self.versions):
+            if v.covers(block, timestamp):
+                return i
+        return None
+
+    def at(self, block: int, timestamp: int | None = None) -> Deployment:
+        """The deployment with the addresses valid at ``block`` (and no versions left)."""
+        if not self.versions:
+            return self
+        try:
+            i = self.version_at(block, timestamp)
+        except RegistryError:
+            raise RegistryError(f"deployment {self.id!r} has time windows: give the block's "
+                                "timestamp") from None  # fmt: skip
+        addrs = self.addresses if i is None else {**self.addresses, **self.versions[i].addresses}
+        return replace(self, addresses=addrs, versions=())
 
     def addr(self, key: str) -> str:
         """The lower-case address labelled ``key`` (raises :class:`RegistryError` if absent)."""
@@ -128,6 +188,76 @@ def _address(where: str, raw: Any, default_url: str) -> Address:
         raise RegistryError(f"{where}: {e!r}") from None
 
 
+_WINDOW = ("from_block", "until_block", "from_time", "until_time")
+
+
+def _bound(where: str, key: str, v: Any) -> int:
+    """A window bound: a block number, or a TOML date/datetime as unix seconds."""
+    if key.endswith("_block"):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise RegistryError(f"{where}.{key}: give a block number >= 0, not {v!r}")
+        return v
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            raise RegistryError(f"{where}.{key}: give a UTC offset (e.g. 2025-07-03T15:46:07Z)")
+        return int(v.timestamp())
+    if isinstance(v, date):
+        return int(datetime(v.year, v.month, v.day, tzinfo=UTC).timestamp())
+    raise RegistryError(f"{where}.{key}: give a TOML date or datetime, not {v!r}")
+
+
+def _start(v: Version) -> int:
+    lo = v.bounds()[0]
+    return -1 if lo is None else lo
+
+
+def _versions(where: str, raw: Any, own: dict[str, Address]) -> tuple[Version, ...]:
+    """Parse and check ``versions``: known keys, bounds in order, windows that do not overlap."""
+    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+        raise RegistryError(f"{where}: versions must be [[deployment.versions]] tables")
+    out: list[Version] = []
+    for i, r in enumerate(raw):
+        w = f"{where}: versions[{i}]"
+        unknown = set(r) - {*_WINDOW, "source", "addresses"}
+        if unknown:
+            raise RegistryError(f"{w}: unknown field {', '.join(sorted(unknown))}")
+        if "source" not in r:
+            raise RegistryError(f"{w}: lacks source (cite where its addresses come from)")
+        got = {k: _bound(w, k, r[k]) for k in _WINDOW if k in r}
+        if not got:
+            raise RegistryError(f"{w}: give from_block/until_block or from_time/until_time")
+        if {"from_block", "until_block"} & set(got) and {"from_time", "until_time"} & set(got):
+            raise RegistryError(f"{w}: mixes block and time bounds")
+        addrs = r.get("addresses")
+        if not isinstance(addrs, dict) or not addrs:
+            raise RegistryError(f"{w}: lacks addresses (the ones that differ)")
+        for k in addrs:
+            if k not in own:
+                raise RegistryError(f"{w}: addresses.{k}: not one of the deployment's addresses")
+        v = Version(
+            {k: _address(f"{w}: addresses.{k}", a, r["source"]) for k, a in addrs.items()},
+            r["source"],
+            **got,
+        )
+        lo, hi = v.bounds()
+        unit = "time" if v.by_time else "block"
+        if lo is not None and hi is not None and lo >= hi:
+            raise RegistryError(f"{w}: from_{unit} {lo} is not before until_{unit} {hi}")
+        out.append(v)
+    if len({v.by_time for v in out}) > 1:
+        raise RegistryError(f"{where}: versions mix block and time windows")
+    order = sorted(range(len(out)), key=lambda i: _start(out[i]))
+    for a, b in pairwise(order):
+        hi, lo = out[a].bounds()[1], out[b].bounds()[0]
+        if hi is None or lo is None or hi > lo:
+            unit = "time" if out[a].by_time else "block"
+            raise RegistryError(
+                f"{where}: versions[{a}] (until_{unit} {'open' if hi is None else hi}) and "
+                f"versions[{b}] (from_{unit} {'open' if lo is None else lo}) overlap"
+            )
+    return tuple(out)
+
+
 def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry:
     """Build a :class:`Registry` from parsed TOML."""
     chains = {name: int(c["chain_id"]) for name, c in data.get("chains", {}).items()}
@@ -149,7 +279,9 @@ def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry
             k: _address(f"{where}: addresses.{k}", v, raw["source"])
             for k, v in raw.get("addresses", {}).items()
         }
-        skip = {"id", "protocol", "family", "chain", "platform", "segment", "source", "addresses"}
+        versions = _versions(where, raw["versions"], addrs) if "versions" in raw else ()
+        skip = {"id", "protocol", "family", "chain", "platform", "segment", "source", "addresses",
+                "versions"}  # fmt: skip
         for k, v in raw.items():
             if k not in skip:
                 _check_config(f"{where}: {k}", v)
@@ -165,6 +297,7 @@ def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry
                 raw["source"],
                 addrs,
                 {k: v for k, v in raw.items() if k not in skip},
+                versions,
             )
         )
     ids = [d.id for d in deps]
@@ -199,6 +332,22 @@ def _toml_value(v: Any) -> str:
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
+def _toml_address(a: Address) -> str:
+    return _toml_value({"address": a.address, "label": a.label, "url": a.url})
+
+
+def _dump_version(v: Version) -> list[str]:
+    lines = ["[[deployment.versions]]", f"source = {_toml_value(v.source)}"]
+    for k in _WINDOW:
+        x = getattr(v, k)
+        if x is not None and k.endswith("_time"):
+            lines.append(f"{k} = {datetime.fromtimestamp(x, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        elif x is not None:
+            lines.append(f"{k} = {x}")
+    lines.append("[deployment.versions.addresses]")
+    return lines + [f"{k} = {_toml_address(a)}" for k, a in v.addresses.items()]
+
+
 def dump_registry(reg: Registry, header: str = "") -> str:
     """TOML text for ``reg`` (round-trips through :func:`parse_registry`)."""
     lines = [f"# {h}" for h in header.splitlines()]
@@ -210,9 +359,8 @@ def dump_registry(reg: Registry, header: str = "") -> str:
             lines.append(f"{k} = {_toml_value(getattr(d, k))}")
         lines += [f"{k} = {_toml_value(v)}" for k, v in d.config.items()]
         lines.append("[deployment.addresses]")
-        for k, a in d.addresses.items():
-            lines.append(
-                f"{k} = {_toml_value({'address': a.address, 'label': a.label, 'url': a.url})}"
-            )
+        lines += [f"{k} = {_toml_address(a)}" for k, a in d.addresses.items()]
+        for v in d.versions:
+            lines += _dump_version(v)
         lines.append("")
     return "\n".join(lines)
