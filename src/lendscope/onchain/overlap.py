@@ -45,6 +45,7 @@ from lendscope.onchain.abi import Reader
 from lendscope.onchain.labels import LabelSet, load_labels
 from lendscope.onchain.positions import READERS, read_positions
 from lendscope.onchain.registry import Deployment, load_registry
+from lendscope.onchain.sync import not_deployed
 
 #: ``call`` of every overlap row: which reader measured it.
 CALL = "read_positions(owners)"
@@ -176,23 +177,6 @@ def build_record(
     )  # fmt: skip
 
 
-def _not_deployed(client: RpcClient, deps: list[Deployment], block: int) -> dict[str, str]:
-    """Deployments without code at ``block`` (one eth_getCode batch), as ``sync`` skips them."""
-    out: dict[str, str] = {}
-    probe = []
-    for d in deps:
-        start = int(d.config.get("start_block", 0) or 0)
-        if block < start:
-            out[d.id] = f"block {block} is before start_block {start}"
-        elif d.addresses:
-            probe.append((d, next(iter(d.addresses))))
-    codes = client.batch([("eth_getCode", [d.addr(k), hex(block)]) for d, k in probe])
-    for (d, k), code in zip(probe, codes, strict=True):
-        if code in (None, "", "0x"):
-            out[d.id] = f"{d.label(k)} ({d.addr(k)}) has no code at block {block}"
-    return out
-
-
 def run_overlap(
     req: OverlapRequest,
     *,
@@ -241,7 +225,7 @@ def run_overlap(
         safe = pin.is_safe(req.confirmations)
         done = onchain_overlap_done(req.db, chain_id, block, pin.hash, digest) if safe else set()
         todo = [d for d in deps if d.id not in done]
-        summary.not_deployed = _not_deployed(client, todo, block) if todo else {}
+        summary.not_deployed = not_deployed(client, todo, block, ts) if todo else {}
         if stored is None and len(summary.not_deployed) < len(todo):
             record_period_block(req.db, chain_id, period, block, ts)
         reader = Reader(caller)
@@ -252,7 +236,7 @@ def run_overlap(
                 continue
             if d.id in summary.not_deployed:
                 continue
-            rows = read_positions(reader, d, block, owners=wanted)
+            rows = read_positions(reader, d.at(block, ts), block, owners=wanted)
             rec = build_record(d, labels, owner_debts(rows, owners), period=period,
                                block=block, block_hash=pin.hash, ts=ts)  # fmt: skip
             upsert_onchain_overlap(req.db, rec)

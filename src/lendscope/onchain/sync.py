@@ -100,7 +100,7 @@ Hook = Callable[[str, Deployment, dict[str, Any]], None]
 
 
 def _probe_keys(d: Deployment) -> list[str]:
-    """Addresses whose code ``_not_deployed`` checks: all but the unread ``pending_*`` ones."""
+    """Addresses whose code ``not_deployed`` checks: all but the unread ``pending_*`` ones."""
     return [k for k in d.addresses if not k.startswith("pending_")]
 
 
@@ -196,7 +196,7 @@ def stored_at_hash(
     return {wanted[sid] for sid, note in rows if note and tag in note.split("; ")}
 
 
-def _not_deployed(client: RpcClient, deps: list[Deployment], block: int, ts: int) -> dict[str, str]:
+def not_deployed(client: RpcClient, deps: list[Deployment], block: int, ts: int) -> dict[str, str]:
     """Deployments that do not exist yet at ``block`` (one batch of eth_getCode)."""
     out: dict[str, str] = {}
     probe: list[tuple[Deployment, str, str]] = []
@@ -268,7 +268,7 @@ def run_sync(
         safe = pin.is_safe(req.confirmations)
         done = stored_at_hash(req.db, chain_id, block, pin.hash, deps) if safe else set()
         todo = [d for d in deps if d.id not in done]
-        summary.not_deployed = _not_deployed(client, todo, block, ts) if todo else {}
+        summary.not_deployed = not_deployed(client, todo, block, ts) if todo else {}
         if req.period and len(summary.not_deployed) < len(todo):
             record_period_block(req.db, chain_id, req.period.upper(), block, ts)
         reader = Reader(caller)
