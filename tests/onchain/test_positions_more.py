@@ -25,7 +25,6 @@ from lendscope.mechanics.maker.math import MakerRevert
 from lendscope.onchain.abi import Call
 from lendscope.onchain.positions_cdp import (
     CDP_COLUMNS,
-    MAKER_DEFAULTS,
     cdp_health,
     liquity_check,
     liquity_health,
@@ -253,8 +252,8 @@ def maker_node():
     vat.fold(ILK, "vow", 5 * 10**25)
     spot.set_price(ILK, 1400 * WAD)
     spot.poke(ILK)
-    man, vatc = MAKER_DEFAULTS["cdp_manager"].address, d.addr("vat")
-    spotc, dogc = MAKER_DEFAULTS["spotter"].address, MAKER_DEFAULTS["dog"].address
+    man, vatc = d.addr("cdp_manager"), d.addr("vat")
+    spotc, dogc = d.addr("spotter"), d.addr("dog")
     vaults = {
         1: (BOB, ILK32, O1),
         2: (ALICE, ILK32, O2),
@@ -311,13 +310,13 @@ def test_maker_owners_walk_the_cdp_manager_lists(maker_node):
     d, node, _ = maker_node
     rows = maker_positions(node.reader(), d, BLOCK, owners=[O1])
     assert [r["account"] for r in rows] == [f"ETH-A:{BOB}"]
-    node.drop(MAKER_DEFAULTS["cdp_manager"].address, "cdpi()")  # not needed with owners
+    node.drop(d.addr("cdp_manager"), "cdpi()")  # not needed with owners
     assert len(maker_positions(node.reader(), d, BLOCK, owners=[O1, O2])) == 2
 
 
 def test_maker_failing_call_names_deployment_and_call(maker_node):
     d, node, _ = maker_node
-    node.drop(MAKER_DEFAULTS["spotter"].address, "ilks(bytes32)", (ILK32,))
+    node.drop(d.addr("spotter"), "ilks(bytes32)", (ILK32,))
     with pytest.raises(PositionReadError, match=r"maker: MCD_SPOT\.ilks\(bytes32\) failed"):
         maker_positions(node.reader(), d, BLOCK)
 

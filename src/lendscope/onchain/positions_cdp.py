@@ -27,20 +27,13 @@ from lendscope.onchain.abi import Call, Reader
 from lendscope.onchain.positions_comet import read_all
 from lendscope.onchain.protocols import symbol_of
 from lendscope.onchain.protocols.maker import DEFAULT_EXCLUDE, ilk_name
-from lendscope.onchain.registry import Address, Deployment
+from lendscope.onchain.registry import Deployment
 from lendscope.onchain.rows import book_asset as asset_name
 
 CDP_COLUMNS = (
     "vault_id", "owner", "platform", "collateral_asset", "collateral_amount", "debt_usd",
     "liquidation_ratio", "penalty", "collateral_price_usd", "account",
 )  # fmt: skip
-#: Maker addresses the registry's ``maker`` entry lacks (chainlog keys CDP_MANAGER, MCD_SPOT,
-#: MCD_DOG); a registry key of the same name takes precedence.
-MAKER_DEFAULTS = {
-    "cdp_manager": Address("0x5ef30b9986345249bc32d8928B7ee64DE9435E39", "CDP_MANAGER", "https://chainlog.sky.money/"),
-    "spotter": Address("0x65C79fcB50Ca1594B025960e539eD7A9a6D434A3", "MCD_SPOT", "https://chainlog.sky.money/"),
-    "dog": Address("0x135954d155898D42C90D2a57824C690e0c7BEf1B", "MCD_DOG", "https://chainlog.sky.money/"),
-}  # fmt: skip
 
 
 def cdp_row(base: dict[str, Any], account: str, k: int, **kw: Any) -> dict[str, Any]:
@@ -94,7 +87,7 @@ def maker_health(v: MakerVault) -> Fraction:
 
 
 def _maker_addr(dep: Deployment, key: str) -> str:
-    return (dep.addresses.get(key) or MAKER_DEFAULTS[key]).address.lower()
+    return dep.addr(key).lower()
 
 
 def _maker_ids(reader: Reader, dep: Deployment, block: int, owners: list[str] | None) -> list[int]:
