@@ -80,3 +80,15 @@ def multicall_artifact() -> dict:
         {"optimizer": {"enabled": True, "runs": 200}},
     )
     return out["Multicall3Lite"]
+
+
+@cache
+def seeder_artifacts() -> dict[str, dict]:
+    """Our devnet seeder (``evm/seeder/Seeder.sol``): ``Seeder`` and ``BorrowerAccount``."""
+    return compile_contracts(
+        "seeder",
+        "solc-0.8.27",
+        evm_dir() / "seeder",
+        ["Seeder.sol"],
+        {"optimizer": {"enabled": True, "runs": 200}},
+    )

@@ -96,8 +96,12 @@ class Deployer:
         self.addr[key], self.abi[key] = address, self.abi[abi_of]
 
 
-def deploy_aave(d: Deployer, treasury: str) -> None:
-    """Aave v3.6 market with WETH and USDC (recipe of ``tests/evm/aave.py`` ``deploy_v36``)."""
+def deploy_aave(d: Deployer, treasury: str, assets: tuple = ASSETS) -> None:
+    """Aave v3.6 market, by default WETH and USDC (recipe of ``tests/evm/aave.py`` ``deploy_v36``).
+
+    ``assets`` are ``(symbol, decimals, price with 8 decimals)``; every reserve gets the same
+    collateral, rate and fee parameters (callers may reconfigure them).
+    """
     art = aave_artifacts()
     provider = d.deploy(art, "PoolAddressesProvider", "Local v3.6", d.admin)
     d.tx("PoolAddressesProvider", "setACLAdmin", d.admin)
@@ -123,9 +127,9 @@ def deploy_aave(d: Deployer, treasury: str) -> None:
     dp = d.deploy(art, "AaveProtocolDataProvider", provider)
     d.tx("PoolAddressesProvider", "setPoolDataProvider", dp)
     tokens = [
-        d.deploy(art, "TestnetERC20", "Token " + s, s, dec, d.admin, key=s) for s, dec, _ in ASSETS
+        d.deploy(art, "TestnetERC20", "Token " + s, s, dec, d.admin, key=s) for s, dec, _ in assets
     ]
-    aggs = [d.deploy(art, "MockAggregator", p, key=f"agg{s}") for s, _, p in ASSETS]
+    aggs = [d.deploy(art, "MockAggregator", p, key=f"agg{s}") for s, _, p in assets]
     oracle = d.deploy(art, "AaveOracle", provider, tokens, aggs, ZERO, ZERO, 10**8)
     d.tx("PoolAddressesProvider", "setPriceOracle", oracle)
     a_impl = d.deploy(art, "ATokenInstance", d.addr["pool"], ZERO, treasury)
@@ -133,7 +137,7 @@ def deploy_aave(d: Deployer, treasury: str) -> None:
     ird = encode(["(uint16,uint32,uint32,uint32)"], [RATE_BPS])
     inputs = [
         (a_impl, v_impl, t, "a" + s, "a" + s, "v" + s, "v" + s, b"", ird)
-        for t, (s, _, _) in zip(tokens, ASSETS, strict=True)
+        for t, (s, _, _) in zip(tokens, assets, strict=True)
     ]
     d.tx("conf", "initReserves", inputs)
     for t in tokens:
