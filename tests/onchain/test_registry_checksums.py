@@ -59,8 +59,11 @@ source = "https://example.org"
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_every_bundled_address_is_written_in_eip55_form(path):
     data = tomllib.loads(path.read_text())
+    kinds = {n: c.kind for n, c in load_registry().chain_info.items()}
     bad = []
-    for d in data["deployment"]:
+    for d in data.get("deployment", []):  # chains.toml has none
+        if kinds[d["chain"]] != "evm":  # Tron/Solana/Sui: tests/onchain/test_registry_kinds.py
+            continue
         for k, a in d.get("addresses", {}).items():
             if a["address"] != to_checksum_address(a["address"]):
                 bad.append((d["id"], k, a["address"]))
@@ -124,4 +127,4 @@ def test_bundled_registry_round_trips_checksummed():
     assert parse_registry(tomllib.loads(text)).deployments == reg.deployments
     for d in reg.deployments:
         for a in d.addresses.values():
-            assert a.address == to_checksum_address(a.address)
+            assert d.chain_kind != "evm" or a.address == to_checksum_address(a.address)

@@ -10,6 +10,7 @@ from lendscope.cli import dataset  # noqa: F401  (registers commands)
 from lendscope.cli import rates  # noqa: F401
 from lendscope.cli import risk  # noqa: F401
 from lendscope.cli import chain  # noqa: F401
+from lendscope.cli import registry  # noqa: F401
 from lendscope.cli import overlap  # noqa: F401
 from lendscope.cli import serve  # noqa: F401
 # isort: on

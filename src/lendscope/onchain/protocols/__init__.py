@@ -19,10 +19,14 @@ FAMILIES = (
     "aave_v2",
     "morpho_blue",
     "compound_v3",
+    "compound_v2",
     "maker",
     "liquity",
     "crvusd",
     "gho",
+    "euler_v2",
+    "fluid",
+    "silo",
 )
 #: Price of a stablecoin valued at its peg (no protocol oracle prices the coin itself).
 PEG = "peg:1 USD"

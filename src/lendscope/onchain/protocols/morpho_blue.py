@@ -3,7 +3,8 @@
 ``totalBorrowAssets`` is the stored value at the market's last accrual (as DefiLlama reads it);
 interest since then is not added. Morpho's own oracles price collateral in loan-token units, so
 the loan token's USD price comes from the USD oracle named ``price_oracle`` in the registry (an
-AaveOracle-style ``getAssetPrice``); markets whose loan token it cannot price are left out.
+AaveOracle-style ``getAssetPrice``); markets whose loan token it cannot price are left out, as
+are all markets of a deployment without ``price_oracle`` (a chain with no such USD oracle).
 Config: ``start_block`` (Morpho's deployment block), ``log_chunk`` (blocks asked for in the
 first eth_getLogs, 0 = the whole range; :func:`lendscope.chain.get_logs` halves the range when
 the node says a query is too big and doubles it after each success).
@@ -47,21 +48,27 @@ def discover(reader: Reader, dep: Deployment, block: int) -> dict[str, tuple]:
 def snapshot(reader: Reader, dep: Deployment, block: int) -> Snapshot:
     """Every market's total borrow assets, valued with the USD oracle's loan-token price."""
     markets = discover(reader, dep, block)
-    morpho, oracle = dep.addr("morpho"), dep.addr("price_oracle")
-    orl = dep.label("price_oracle")
-    calls = [Call(oracle, "BASE_CURRENCY_UNIT()", label=orl)]
+    morpho = dep.addr("morpho")
+    priced = "price_oracle" in dep.addresses  # else no USD oracle on the chain: all unpriced
+    oracle = dep.addr("price_oracle") if priced else ""
+    orl = dep.label("price_oracle") if priced else ""
+    src = f"{orl}.getAssetPrice(loanToken)" if priced else "none: no USD oracle on this chain"
+    calls = [Call(oracle, "BASE_CURRENCY_UNIT()", label=orl)] if priced else []
     for mid, (loan, *_rest) in markets.items():
         calls += [
             Call(morpho, "market(bytes32)", (bytes.fromhex(mid[2:]),), ("uint128",) * 6, "Morpho"),
             Call(loan, "decimals()", out=("uint8",)),
             Call(loan, "symbol()", out=("string",)),
-            Call(oracle, "getAssetPrice(address)", (loan,), label=orl),
         ]
-    res = reader.read(block, calls)
-    unit = int(res[0][0]) if res[0] else 10**8
+        if priced:
+            calls.append(Call(oracle, "getAssetPrice(address)", (loan,), label=orl))
+    res = reader.read(block, calls) if calls else []
+    head, step = (1, 4) if priced else (0, 3)
+    unit = int(res[0][0]) if priced and res[0] else 10**8
     rows = []
     for i, (mid, (loan, coll, _o, _irm, lltv)) in enumerate(markets.items()):
-        mk, dec, sym, price = res[1 + 4 * i : 5 + 4 * i]
+        mk, dec, sym = res[head + step * i : head + step * i + 3]
+        price = res[head + step * i + 3] if priced else None
         if mk is None or dec is None:
             raise RuntimeError(f"{dep.id}: market({mid}) failed at block {block}")
         p = int(price[0]) if price and price[0] else None
@@ -76,8 +83,8 @@ def snapshot(reader: Reader, dep: Deployment, block: int) -> Snapshot:
                 price_unit=unit,
                 contract=morpho.lower(),
                 call="Morpho.market(id).totalBorrowAssets",
-                price_source=f"{orl}.getAssetPrice(loanToken)",
-                note="" if p else "loan token has no USD oracle price",
+                price_source=src,
+                note="" if p else "loan token has no USD oracle price" if priced else src,
                 counted=p is not None,
             )
         )
@@ -88,7 +95,7 @@ def snapshot(reader: Reader, dep: Deployment, block: int) -> Snapshot:
         VERSION,
         morpho.lower(),
         "sum over CreateMarket markets of Morpho.market(id).totalBorrowAssets x USD price",
-        f"{orl}.getAssetPrice(loanToken)",
+        src,
         rows,
     )
 

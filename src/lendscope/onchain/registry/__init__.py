@@ -14,6 +14,11 @@ datetimes, where only the date a source listed an address is known), each bound 
 window half-open (``until`` is the first block or second the version no longer covers), plus a
 ``source`` citation and an ``addresses`` table in the usual form. Blocks outside every window read
 the deployment's own addresses. :meth:`Deployment.at` resolves the addresses valid at a block.
+
+A chain's ``kind`` (evm, tron, solana, sui: :mod:`.chains`) sets how its addresses are checked
+and stored (:mod:`lendscope.onchain.addresses`): Tron ``T...`` base58check, Solana base58 public
+keys, Sui ``0x`` + 64 hex. Bundled files share chains: a deployment may name a chain any bundled
+file defines (``chains.toml`` holds the shared ones); two files defining one chain must agree.
 """
 
 from __future__ import annotations
@@ -28,10 +33,14 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from lendscope.chain.cache import normalize_address
+from lendscope.onchain.addresses import evm_lower, to_call, to_stored
+from lendscope.onchain.registry.chains import Chain, ChainError, dump_chain, parse_chains
+from lendscope.onchain.registry.toml_out import WINDOW as _WINDOW
+from lendscope.onchain.registry.toml_out import toml_address, toml_value, version_lines
 
 REGISTRY_DIR = Path(__file__).resolve().parent
 SEGMENTS = ("defi", "cdp")
+_FAMILY = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class RegistryError(ValueError):
@@ -48,7 +57,7 @@ def checksum_address(raw: str, where: str) -> str:
     typo shows); all-lower and all-upper addresses carry no checksum and are converted.
     """
     try:
-        low = normalize_address(raw)
+        low = evm_lower(raw)
     except (ValueError, AttributeError):
         raise RegistryError(f"{where}: not an address: {raw!r}") from None
     digits = raw[2:] if raw[:2] in ("0x", "0X") else raw
@@ -121,13 +130,14 @@ class Deployment:
     protocol: str
     family: str
     chain: str
-    chain_id: int
+    chain_id: int | None  # None: a Solana or Sui chain identified otherwise (see Chain)
     platform: str
     segment: str
     source: str
     addresses: dict[str, Address]
     config: dict[str, Any] = field(default_factory=dict)
     versions: tuple[Version, ...] = ()
+    chain_kind: str = "evm"
 
     def version_at(self, block: int, timestamp: int | None = None) -> int | None:
         """Index of the version whose window holds ``block``, or ``None`` (own addresses)."""
@@ -149,9 +159,12 @@ class Deployment:
         return replace(self, addresses=addrs, versions=())
 
     def addr(self, key: str) -> str:
-        """The lower-case address labelled ``key`` (raises :class:`RegistryError` if absent)."""
+        """Address ``key`` as readers call it: lower-case 0x hex on EVM and Tron, else as stored.
+
+        Raises :class:`RegistryError` if absent.
+        """
         try:
-            return self.addresses[key].address.lower()
+            return to_call(self.chain_kind, self.addresses[key].address)
         except KeyError:
             raise RegistryError(f"deployment {self.id!r} has no address {key!r}") from None
 
@@ -162,11 +175,20 @@ class Deployment:
 
 @dataclass(frozen=True)
 class Registry:
-    """Chains (name -> chain id) and deployments."""
+    """Chains (name -> chain id, ``None`` where a chain has none) and deployments."""
 
-    chains: dict[str, int]
+    chains: dict[str, int | None]
     deployments: list[Deployment]
     files: tuple[str, ...] = ()
+    chain_info: dict[str, Chain] = field(default_factory=dict)
+
+    def chain(self, name: str) -> Chain:
+        """The chain ``name`` with its kind (an EVM chain where only its id was given)."""
+        if name in self.chain_info:
+            return self.chain_info[name]
+        if name not in self.chains:
+            raise RegistryError(f"chain {name!r} is not in the registry")
+        return Chain(name, "evm", self.chains[name])
 
     def select(self, chain: str, protocols: list[str] | None = None) -> list[Deployment]:
         """Deployments on ``chain``, filtered by protocol name or deployment id."""
@@ -178,17 +200,24 @@ class Registry:
         ]
 
 
-def _address(where: str, raw: Any, default_url: str) -> Address:
+def _address(where: str, raw: Any, default_url: str, kind: str = "evm") -> Address:
     if isinstance(raw, str):
         raise RegistryError(f"{where}: give {{address, label, url}}, not a string")
     try:
-        a = checksum_address(raw["address"], f"{where}.address")
+        if kind == "evm":
+            a = checksum_address(raw["address"], f"{where}.address")
+        else:
+            a = _stored(kind, raw["address"], f"{where}.address")
         return Address(a, raw["label"], raw.get("url", default_url))
     except (KeyError, TypeError) as e:
         raise RegistryError(f"{where}: {e!r}") from None
 
 
-_WINDOW = ("from_block", "until_block", "from_time", "until_time")
+def _stored(kind: str, raw: Any, where: str) -> str:
+    try:
+        return to_stored(kind, raw)
+    except (ValueError, TypeError) as e:
+        raise RegistryError(f"{where}: {e} (a {kind} chain)") from None
 
 
 def _bound(where: str, key: str, v: Any) -> int:
@@ -211,7 +240,9 @@ def _start(v: Version) -> int:
     return -1 if lo is None else lo
 
 
-def _versions(where: str, raw: Any, own: dict[str, Address]) -> tuple[Version, ...]:
+def _versions(
+    where: str, raw: Any, own: dict[str, Address], kind: str = "evm"
+) -> tuple[Version, ...]:
     """Parse and check ``versions``: known keys, bounds in order, windows that do not overlap."""
     if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
         raise RegistryError(f"{where}: versions must be [[deployment.versions]] tables")
@@ -235,7 +266,7 @@ def _versions(where: str, raw: Any, own: dict[str, Address]) -> tuple[Version, .
             if k not in own:
                 raise RegistryError(f"{w}: addresses.{k}: not one of the deployment's addresses")
         v = Version(
-            {k: _address(f"{w}: addresses.{k}", a, r["source"]) for k, a in addrs.items()},
+            {k: _address(f"{w}: addresses.{k}", a, r["source"], kind) for k, a in addrs.items()},
             r["source"],
             **got,
         )
@@ -258,9 +289,18 @@ def _versions(where: str, raw: Any, own: dict[str, Address]) -> tuple[Version, .
     return tuple(out)
 
 
-def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry:
-    """Build a :class:`Registry` from parsed TOML."""
-    chains = {name: int(c["chain_id"]) for name, c in data.get("chains", {}).items()}
+def _chains(origin: str, data: dict[str, Any]) -> dict[str, Chain]:
+    try:
+        return parse_chains(origin, data.get("chains", {}))
+    except ChainError as e:
+        raise RegistryError(str(e)) from None
+
+
+def parse_registry(
+    data: dict[str, Any], origin: str = "<registry>", chains: dict[str, Chain] | None = None
+) -> Registry:
+    """Build a :class:`Registry` from parsed TOML; ``chains``: ones other files define."""
+    info = {**(chains or {}), **_chains(origin, data)}
     deps = []
     for raw in data.get("deployment", []):
         did = raw.get("id", "?")
@@ -270,20 +310,23 @@ def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry
         ]  # fmt: skip
         if missing:
             raise RegistryError(f"{origin}: deployment {did!r} lacks {', '.join(missing)}")
-        if raw["chain"] not in chains:
+        if raw["chain"] not in info:
             raise RegistryError(f"{origin}: deployment {did!r}: unknown chain {raw['chain']!r}")
+        if not isinstance(raw["family"], str) or not _FAMILY.fullmatch(raw["family"]):
+            raise RegistryError(f"{origin}: deployment {did!r}: family: not a module name")
+        kind = info[raw["chain"]].kind
         if raw["segment"] not in SEGMENTS:
             raise RegistryError(f"{origin}: deployment {did!r}: segment must be defi or cdp")
         where = f"{origin}: deployment {did!r}"
         addrs = {
-            k: _address(f"{where}: addresses.{k}", v, raw["source"])
+            k: _address(f"{where}: addresses.{k}", v, raw["source"], kind)
             for k, v in raw.get("addresses", {}).items()
         }
-        versions = _versions(where, raw["versions"], addrs) if "versions" in raw else ()
+        versions = _versions(where, raw["versions"], addrs, kind) if "versions" in raw else ()
         skip = {"id", "protocol", "family", "chain", "platform", "segment", "source", "addresses",
                 "versions"}  # fmt: skip
         for k, v in raw.items():
-            if k not in skip:
+            if k not in skip and kind == "evm":
                 _check_config(f"{where}: {k}", v)
         deps.append(
             Deployment(
@@ -291,76 +334,57 @@ def parse_registry(data: dict[str, Any], origin: str = "<registry>") -> Registry
                 raw["protocol"],
                 raw["family"],
                 raw["chain"],
-                chains[raw["chain"]],
+                info[raw["chain"]].chain_id,
                 raw["platform"],
                 raw["segment"],
                 raw["source"],
                 addrs,
                 {k: v for k, v in raw.items() if k not in skip},
                 versions,
+                kind,
             )
         )
     ids = [d.id for d in deps]
     if len(ids) != len(set(ids)):
         raise RegistryError(f"{origin}: duplicate deployment ids")
-    return Registry(chains, deps, (origin,))
+    return Registry({n: c.chain_id for n, c in info.items()}, deps, (origin,), info)
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
-    """The registry in ``path``, else every bundled ``*.toml`` merged."""
+    """The registry in ``path``, else every bundled ``*.toml`` merged (chains shared)."""
     files = [Path(path)] if path else sorted(REGISTRY_DIR.glob("*.toml"))
-    chains: dict[str, int] = {}
+    data = {f: tomllib.loads(f.read_text()) for f in files}
+    info: dict[str, Chain] = {}
+    for f, d in data.items():
+        for name, c in _chains(str(f), d).items():
+            if name in info and info[name] != c:
+                raise RegistryError(f"{f}: chains.{name}: differs from another file's definition")
+            info[name] = c
     deps: list[Deployment] = []
-    for f in files:
-        reg = parse_registry(tomllib.loads(f.read_text()), str(f))
-        chains.update(reg.chains)
-        deps += reg.deployments
-    return Registry(chains, deps, tuple(str(f) for f in files))
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def _toml_address(a: Address) -> str:
-    return _toml_value({"address": a.address, "label": a.label, "url": a.url})
-
-
-def _dump_version(v: Version) -> list[str]:
-    lines = ["[[deployment.versions]]", f"source = {_toml_value(v.source)}"]
-    for k in _WINDOW:
-        x = getattr(v, k)
-        if x is not None and k.endswith("_time"):
-            lines.append(f"{k} = {datetime.fromtimestamp(x, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
-        elif x is not None:
-            lines.append(f"{k} = {x}")
-    lines.append("[deployment.versions.addresses]")
-    return lines + [f"{k} = {_toml_address(a)}" for k, a in v.addresses.items()]
+    for f, d in data.items():
+        deps += parse_registry(d, str(f), info).deployments
+    ids = [d.id for d in deps]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise RegistryError(f"duplicate deployment ids across files: {', '.join(dup)}")
+    chains = {n: c.chain_id for n, c in info.items()}
+    return Registry(chains, deps, tuple(str(f) for f in files), info)
 
 
 def dump_registry(reg: Registry, header: str = "") -> str:
     """TOML text for ``reg`` (round-trips through :func:`parse_registry`)."""
     lines = [f"# {h}" for h in header.splitlines()]
-    for name, cid in reg.chains.items():
-        lines += [f"[chains.{name}]", f"chain_id = {cid}", ""]
+    for name in reg.chains:
+        c = reg.chain(name)
+        lines += dump_chain(c) + [f"{k} = {toml_value(v)}" for k, v in c.config.items()] + [""]
     for d in reg.deployments:
         lines.append("[[deployment]]")
         for k in ("id", "protocol", "family", "chain", "platform", "segment", "source"):
-            lines.append(f"{k} = {_toml_value(getattr(d, k))}")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in d.config.items()]
+            lines.append(f"{k} = {toml_value(getattr(d, k))}")
+        lines += [f"{k} = {toml_value(v)}" for k, v in d.config.items()]
         lines.append("[deployment.addresses]")
-        lines += [f"{k} = {_toml_address(a)}" for k, a in d.addresses.items()]
+        lines += [f"{k} = {toml_address(a)}" for k, a in d.addresses.items()]
         for v in d.versions:
-            lines += _dump_version(v)
+            lines += version_lines(v)
         lines.append("")
     return "\n".join(lines)
