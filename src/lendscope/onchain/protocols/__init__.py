@@ -27,6 +27,9 @@ FAMILIES = (
     "euler_v2",
     "fluid",
     "silo",
+    "kamino",
+    "marginfi",
+    "save",
 )
 #: Price of a stablecoin valued at its peg (no protocol oracle prices the coin itself).
 PEG = "peg:1 USD"
