@@ -34,6 +34,7 @@ from lendscope.chain import (
     check_safe_head,
     quarter_end_block,
 )
+from lendscope.chain.tron import tron_client
 from lendscope.dataset.schema import METRIC_BY_SCOPE
 from lendscope.dataset.store import (
     OnchainSnapshot,
@@ -166,7 +167,7 @@ def _record(
         "chain_id": d.chain_id,
         "block_number": snap.block,
         "block_timestamp": ts,
-        "contract": snap.contract.lower(),
+        "contract": snap.contract if snap.contract.startswith("T") else snap.contract.lower(),
         "call": snap.call,
         "adapter_version": f"{d.family}/{snap.adapter_version}",
         "price_source": snap.price_source,
@@ -224,6 +225,25 @@ def _plan_block(req: SyncRequest, chain_id: int) -> tuple[int | None, int | None
     return None, None
 
 
+def _client(
+    req: SyncRequest, kind: str, chain_id: int | None, transport: httpx.BaseTransport | None
+) -> RpcClient:
+    """The JSON-RPC client of the chain's kind (Tron: latest-only state, refused for quarters)."""
+    if kind == "tron":
+        if req.period:
+            raise ValueError(
+                f"{req.chain} is a Tron chain: its nodes serve only the latest state, so a past "
+                "quarter cannot be read; sync it with --block latest"
+            )
+        return tron_client(req.rpc, chain_id=chain_id, transport=transport,
+                           max_request_bytes=req.max_request_bytes)  # fmt: skip
+    if kind != "evm":
+        raise ValueError(f"{req.chain} is a {kind} chain: sync reads EVM and Tron chains")
+    return RpcClient(
+        req.rpc, chain_id=chain_id, transport=transport, max_request_bytes=req.max_request_bytes
+    )
+
+
 def run_sync(
     req: SyncRequest,
     *,
@@ -247,9 +267,7 @@ def run_sync(
     summary = SyncSummary(args, chain_id)
     block, _ts = _plan_block(req, chain_id)
     own = client is None
-    client = client or RpcClient(
-        req.rpc, chain_id=chain_id, transport=transport, max_request_bytes=req.max_request_bytes
-    )
+    client = client or _client(req, reg.chain(req.chain).kind, chain_id, transport)
     cache = CallCache(req.cache) if req.cache else CallCache()
     try:
         caller = Caller(client, cache, chain_id=chain_id, confirmations=req.confirmations)
