@@ -39,6 +39,8 @@ FLAT_KEYS = (
     "onchain_share",
     "cefi_top3_share",
     "cefi_top3_exact",
+    "cefi_top3_coverage",
+    "cefi_top3_max",
     "cefi_hhi",
     "cefi_hhi_max",
     "cefi_attributed_share",
@@ -46,16 +48,26 @@ FLAT_KEYS = (
     "total_adjusted_usd",
 )
 
+#: Per-series columns (``<series>_<key>``): the drawdown from the all-time high and the one from
+#: the pre-fall peak (the high before the deepest fall, negative once above it) are distinct.
+SERIES_KEYS = (
+    "drawdown_from_ath",
+    "drawdown_from_peak",
+    "rebound_from_trough",
+    "qoq_change",
+    "yoy_change",
+)
+
 
 def quarterly_metrics(m: MarketMetrics) -> pa.Table:
-    """One row per quarter: the flat metrics plus each series' drawdown, rebound and changes."""
+    """One row per quarter: the flat metrics plus each series' drawdowns, rebound and changes."""
     rows = []
     for p in m.periods():
-        d = m.for_period(p)
+        d = m.for_period(p, detail=True)
         row: dict[str, Any] = {k: d[k] for k in FLAT_KEYS}
         for s in SERIES:
             ss = d["series"][s]
-            for k in ("drawdown_from_peak", "rebound_from_trough", "qoq_change", "yoy_change"):
+            for k in SERIES_KEYS:
                 row[f"{s}_{k}"] = ss[k]
         rows.append(row)
     return pa.Table.from_pylist(rows)

@@ -44,7 +44,7 @@ def test_files(report):
 def test_same_data_same_bytes(report, tmp_path):
     m, out = report
     build_report(m, tmp_path)
-    for f in ["report.html", "report.pdf"] + [f"charts/{n}.svg" for n in CHARTS]:
+    for f in ["report.html", "report.json", "report.pdf"] + [f"charts/{n}.svg" for n in CHARTS]:
         assert digest(out / f) == digest(tmp_path / f), f
 
 
@@ -67,10 +67,10 @@ def test_findings_follow_the_data(backend):
     m = bundled_metrics(None, backend)
     f = " ".join(findings(m, "2025Q3"))
     assert "$73.6B" in f and "new all-time high" in f
-    assert "6.1% above the Q4 2021 peak of $69.4B" in f
+    assert "6.1% above the Q4 2021 pre-fall peak of $69.4B" in f
     assert "Researchers revise history" in f
     f4 = " ".join(findings(bundled_metrics(date(2025, 4, 14), backend), "2024Q4"))
-    assert "18% above their Q4 2021 high of $16.2B" in f4
+    assert "18% above their Q4 2021 pre-fall high of $16.2B" in f4
     assert "961% from their Q4 2022 low of $1.8B" in f4
 
 

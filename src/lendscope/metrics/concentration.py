@@ -21,10 +21,12 @@ from lendscope.metrics.frames import members, segment_values
 
 
 def platform_shares(obs: ir.Table) -> ir.Table:
-    """Each platform row with its share of its segment and its rank among named platforms."""
+    """Each platform with its share of its segment, its rank among named ones, and its chain."""
     sv = segment_values(obs).select(s_period="period", s_segment="segment", seg_usd="value_usd")
     p = obs.filter(obs.platform != "")
-    p = p.group_by(["period", "segment", "platform"]).aggregate(usd=p.value_usd.sum())
+    p = p.group_by(["period", "segment", "platform"]).aggregate(
+        usd=p.value_usd.sum(), chain_lo=p.chain.min(), chain_hi=p.chain.max()
+    )
     j = p.inner_join(sv, (p.period == sv.s_period) & (p.segment == sv.s_segment))
     j = j.select(
         "period",
@@ -32,6 +34,9 @@ def platform_shares(obs: ir.Table) -> ir.Table:
         "platform",
         "usd",
         "seg_usd",
+        # "" when a row covers the whole platform; its chain when all its rows are on one
+        # chain; "*" when they are on several chains, none covering the whole platform.
+        chain=ibis.cases((j.chain_lo == j.chain_hi, j.chain_lo), (j.chain_lo == "", ""), else_="*"),
         share=j.usd / j.seg_usd,
         members=members(j.platform),
         named=j.platform != UNATTRIBUTED,

@@ -135,7 +135,12 @@ def compute(db: Path | None, vintage: date | None = None) -> MarketMetrics | Non
         sql = "SELECT min(published), max(published) FROM observations"
         first, last = con.execute(sql).fetchone()
         vintage = vintage or last
-        return MarketMetrics(vintage=vintage, first_published=first, **run(con, vintage))
+        return MarketMetrics(
+            vintage=vintage,
+            first_published=first,
+            recompute=lambda v: compute(db, v),
+            **run(con, vintage),
+        )
     finally:
         con.close()
 

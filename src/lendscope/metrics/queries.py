@@ -15,7 +15,6 @@ from lendscope.metrics.concentration import hhi, platform_shares, top_n
 from lendscope.metrics.cycles import changes, cycles
 from lendscope.metrics.frames import (
     Vintage,
-    as_of,
     chain_values,
     observations_as_of,
     overlaps_by_period,
@@ -51,6 +50,18 @@ def revisions(obs: ir.Table, vintage: Vintage) -> ir.Table:
         "source_id",
         "note",
     )
+
+
+#: Order of the cited ratios: each (period, scope, metric), its vintages oldest first.
+CITED_ORDER = ["period", "scope", "metric", "published"]
+
+
+def cited_up_to(cited: ir.Table, vintage: Vintage) -> ir.Table:
+    """Every cited ratio published on or before ``vintage``, restatements included.
+
+    The report reconciles each at its own vintage, so a restated ratio keeps its old row.
+    """
+    return cited.filter(cited.published <= vintage_value(vintage))
 
 
 def onchain_rows(obs: ir.Table) -> ir.Table:
@@ -100,10 +111,7 @@ def metric_expressions(con, vintage: Vintage) -> dict[str, tuple[ir.Table, list[
         ),
         "chain_rows": (chain_values(obs), ["period", "segment", "chain"]),
         "onchain_rows": (onchain_rows(obs), ["segment", "platform", "chain", "period"]),
-        "cited": (
-            as_of(con.table("cited_metrics"), ["period", "scope", "metric"], vintage),
-            ["period", "scope", "metric"],
-        ),
+        "cited": (cited_up_to(con.table("cited_metrics"), vintage), CITED_ORDER),
         "sources": (source_usage(con), ["id"]),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -50,6 +51,11 @@ class MarketMetrics:
     #: The earliest ``published`` among observations: no vintage before it knows any figure
     #: (the lower bound :func:`lendscope.metrics.params.check_vintage` enforces).
     first_published: date | None = None
+    #: Computes the same data's metrics at another vintage (None: unknown); see :meth:`at`.
+    recompute: Callable[[date], MarketMetrics | None] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _at: dict[date, MarketMetrics] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def compute(cls, con, vintage: date | None = None, *, compiled: bool = True) -> MarketMetrics:
@@ -72,7 +78,32 @@ class MarketMetrics:
                 for k, (e, o) in metric_expressions(con, VINTAGE).items()
             }
         rows = {k: t.to_pylist() for k, t in runs.items()}
-        return cls(vintage=vintage, first_published=first, **rows)
+        return cls(
+            vintage=vintage,
+            first_published=first,
+            recompute=lambda v: cls.compute(con, v, compiled=compiled),
+            **rows,
+        )
+
+    def at(self, vintage: date) -> MarketMetrics | None:
+        """The same data's metrics at another vintage (cached), None when they cannot be had."""
+        if vintage == self.vintage:
+            return self
+        if vintage not in self._at:
+            if self.recompute is None:
+                return None
+            got = self.recompute(vintage)
+            if got is None:
+                return None
+            self._at[vintage] = got
+        return self._at[vintage]
+
+    def cited_latest(self) -> list[Rec]:
+        """The cited ratios, only the latest vintage of each (period, scope, metric)."""
+        last: dict[tuple, Rec] = {}
+        for c in self.cited:  # oldest vintage first
+            last[(c["period"], c["scope"], c["metric"])] = c
+        return list(last.values())
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -102,8 +133,12 @@ class MarketMetrics:
     def _q(self, period: str) -> Rec:
         return next((r for r in self.quarterly if r["period"] == period), {})
 
-    def platforms(self, period: str, segment: str) -> list[Rec]:
-        """Platform rows of a segment in a quarter, largest named first, unattributed last."""
+    def platforms(self, period: str, segment: str, *, detail: bool = False) -> list[Rec]:
+        """Platform rows of a segment in a quarter, largest named first, unattributed last.
+
+        ``detail`` adds each row's ``chain``: "" for the whole platform, else the only chain
+        its figure covers ("*": several chains, none the whole platform).
+        """
         rows = [r for r in self.shares if r["period"] == period and r["segment"] == segment]
         rows.sort(key=lambda r: (not r["named"], r["rank"] or 0))
         return [
@@ -114,6 +149,7 @@ class MarketMetrics:
                 "members": r["members"],
                 "named": r["named"],
             }
+            | ({"chain": r.get("chain") or ""} if detail else {})
             for r in rows
         ]
 
@@ -146,8 +182,12 @@ class MarketMetrics:
             row["usd"][i], row["blocks"][i] = money(r["value_usd"]), r["block_number"]
         return {"periods": periods, "rows": [rows[k] for k in sorted(rows)]}
 
-    def series_summary(self, series: str, period: str) -> Rec:
-        """ATH, deepest fall, drawdown and rebound of a series up to ``period``."""
+    def series_summary(self, series: str, period: str, *, detail: bool = False) -> Rec:
+        """ATH, deepest fall, drawdown and rebound of a series up to ``period``.
+
+        ``detail`` adds ``drawdown_from_ath`` (1 - value / the highest value so far), distinct
+        from ``drawdown_from_peak`` (from the peak before the deepest fall).
+        """
         r = self._series_at(series, period)
         if r is None:
             return {
@@ -155,6 +195,7 @@ class MarketMetrics:
                 "ath": None,
                 "peak": None,
                 "trough": None,
+                **({"deepest_fall": None, "drawdown_from_ath": None} if detail else {}),
                 "drawdown_from_peak": None,
                 "rebound_from_trough": None,
                 "qoq_change": None,
@@ -165,7 +206,8 @@ class MarketMetrics:
         def point(pidx: int | None, usd: float | None) -> Rec | None:
             return None if pidx is None else {"period": period_from_index(pidx), "usd": money(usd)}
 
-        return {
+        dd_ath = 1 - r["value_usd"] / r["ath_usd"] if here and r["ath_usd"] else None
+        out = {
             "value_usd": money(r["value_usd"]) if here else None,
             "ath": point(r["ath_pidx"], r["ath_usd"]),
             "peak": point(r["peak_pidx"], r["peak_usd"]),
@@ -176,9 +218,15 @@ class MarketMetrics:
             "qoq_change": frac(r["qoq_change"]) if here else None,
             "yoy_change": frac(r["yoy_change"]) if here else None,
         }
+        return out | {"drawdown_from_ath": frac(dd_ath)} if detail else out
 
-    def for_period(self, period: str) -> Rec:
-        """The metrics JSON object of one quarter."""
+    def for_period(self, period: str, *, detail: bool = False) -> Rec:
+        """The metrics JSON object of one quarter.
+
+        ``detail`` adds what the report shows beyond the documented object (the API's and
+        ``lendscope metrics``'): ``cefi_top3_coverage`` and ``cefi_top3_max``
+        (:func:`top_coverage`), platform rows' ``chain`` and series' ``drawdown_from_ath``.
+        """
         period_index(period)  # validates the format
         q = self._q(period)
         top = next((r for r in self.top3 if r["period"] == period and r["segment"] == "cefi"), {})
@@ -191,6 +239,7 @@ class MarketMetrics:
                 break
             top3.append({k: p[k] for k in ("platform", "usd", "share", "members")})
         total = q.get("total_usd")
+        cover = top_coverage(cefi, top3, top.get("top_share"), top.get("top_exact")) if top else {}
         return {
             "period": period,
             "vintage": self.vintage.isoformat(),
@@ -211,6 +260,46 @@ class MarketMetrics:
             "cefi_top3": top3 if top else [],
             "overlap_usd": money(ov),
             "total_adjusted_usd": money(total - (ov or 0.0)) if total is not None else None,
-            "platforms": {s: self.platforms(period, s) for s in ("cefi", "defi", "cdp")},
-            "series": {s: self.series_summary(s, period) for s in SERIES},
-        }
+            "platforms": {
+                s: self.platforms(period, s, detail=detail) for s in ("cefi", "defi", "cdp")
+            },
+            "series": {s: self.series_summary(s, period, detail=detail) for s in SERIES},
+        } | (
+            {"cefi_top3_coverage": cover.get("coverage"), "cefi_top3_max": cover.get("max")}
+            if detail
+            else {}
+        )
+
+
+def _fill(rows: list[Rec], slots: int) -> float:
+    """Share of the largest named rows filling ``slots`` places (a group pro rata)."""
+    got, left = 0.0, slots
+    for r in rows:
+        if left <= 0:
+            break
+        take = min(left, r["members"])
+        got += r["share"] * take / r["members"]
+        left -= take
+    return got
+
+
+def top_coverage(
+    rows: list[Rec], counted: list[Rec], share: float | None, exact: bool | None
+) -> Rec:
+    """How far a top-3 share of named lenders (``counted``: its rows) holds, and its maximum.
+
+    ``coverage`` is ``lower_bound`` when fewer than three lenders are named, or when the
+    unattributed remainder is larger than a counted row (a lender hidden in it could outrank
+    it); else ``split`` when a group straddles third place (split evenly), else ``exact``.
+    ``max`` is the largest top-3 share the remainder allows: one hidden lender holding all of it.
+    """
+    if share is None:
+        return {"coverage": None, "max": None}
+    named = [r for r in rows if r["named"] and r["share"] is not None]
+    u = sum(r["share"] or 0.0 for r in rows if not r["named"])
+    members = sum(r["members"] for r in named)
+    smallest = min((r["share"] for r in counted if r["share"] is not None), default=0.0)
+    hidden = u > 1e-9 and (members < 3 or u > smallest)
+    top_max = min(1.0, max(share, _fill(named, 2) + u)) if hidden else share
+    coverage = "lower_bound" if hidden else ("exact" if exact else "split")
+    return {"coverage": coverage, "max": frac(top_max)}

@@ -1,4 +1,4 @@
-"""Build the quarterly report: HTML (self-contained), PDF (WeasyPrint), charts as SVG and PNG.
+"""Build the quarterly report: HTML (self-contained), JSON, PDF (WeasyPrint), charts as SVG/PNG.
 
 Same metrics in -> byte-identical files out: dates come from the data or ``as_of``.
 """
@@ -14,52 +14,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lendscope import __version__
 from lendscope.core.fmt import pct, quarter, usd
-from lendscope.dataset.schema import SERIES
 from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.charts import CHARTS, render_all
+from lendscope.report.document import report_json, series_table
 from lendscope.report.findings import findings
+from lendscope.report.reconcile import RECONCILE, reconciliation  # noqa: F401 (re-exported)
 from lendscope.report.stress import what_2022_would_do
-
-#: Cited ratio (scope, metric) -> how to compute it from a period's metrics JSON.
-RECONCILE = {
-    ("total", "drawdown_from_peak"): lambda d: d["series"]["total"]["drawdown_from_peak"],
-    ("total", "rebound_from_trough"): lambda d: d["series"]["total"]["rebound_from_trough"],
-    ("total_ex_cdp", "rebound_from_trough"): lambda d: d["series"]["total_ex_cdp"][
-        "rebound_from_trough"
-    ],
-    ("cefi", "drawdown_from_peak"): lambda d: d["series"]["cefi"]["drawdown_from_peak"],
-    ("cefi", "rebound_from_trough"): lambda d: d["series"]["cefi"]["rebound_from_trough"],
-    ("defi", "drawdown_from_peak"): lambda d: d["series"]["defi"]["drawdown_from_peak"],
-    ("defi", "rebound_from_trough"): lambda d: d["series"]["defi"]["rebound_from_trough"],
-    ("cefi", "top3_share"): lambda d: d["cefi_top3_share"],
-    ("total", "defi_share_ex_cdp"): lambda d: d["defi_share_ex_cdp"],
-    ("total", "onchain_share"): lambda d: d["onchain_share"],
-    ("total", "cefi_top3_share_of_total"): lambda d: (
-        sum(p["usd"] for p in d["cefi_top3"]) / d["total_usd"]
-        if d["cefi_top3"] and d["total_usd"]
-        else None
-    ),
-    ("cefi:Tether", "share"): lambda d: next(
-        (p["share"] for p in d["platforms"]["cefi"] if p["platform"] == "Tether"), None
-    ),
-}
-for _s in SERIES:
-    RECONCILE[(_s, "peak_to_trough_decline")] = lambda d, s=_s: d["series"][s]["deepest_fall"]
-    RECONCILE[(_s, "qoq_change")] = lambda d, s=_s: d["series"][s]["qoq_change"]
-
-
-def reconciliation(m: MarketMetrics) -> list[dict]:
-    """Each ratio a report states beside the value lendscope computes from the same vintage."""
-    periods = set(m.periods())
-    out = []
-    for c in m.cited:
-        f = RECONCILE.get((c["scope"], c["metric"]))
-        if f is None or c["period"] not in periods:
-            continue
-        got = f(m.for_period(c["period"]))
-        out.append({**c, "computed": got, "diff": None if got is None else got - c["value"]})
-    return out
-
 
 #: Quarters of the on-chain app x chain table (the latest ones up to the report's quarter).
 ONCHAIN_QUARTERS = 8
@@ -105,12 +65,13 @@ def render_html(
         .render(
             m=m,
             period=period,
-            d=m.for_period(period),
+            d=m.for_period(period, detail=True),
             as_of=as_of,
             version=__version__,
             findings=findings(m, period),
+            drawdowns=series_table(m, period),
             charts=charts,
-            table=[m.for_period(p) for p in m.periods()],
+            table=[m.for_period(p, detail=True) for p in m.periods()],
             recon=reconciliation(m),
             overlaps=m.overlaps,
             stress2022=stress2022 if stress2022 is not None else what_2022_would_do(m),
@@ -127,7 +88,10 @@ def build_report(
     as_of: date | None = None,
     pdf: bool = True,
 ) -> list[Path]:
-    """Write ``report.html``, ``report.pdf`` and ``charts/*.svg|png`` under ``out``."""
+    """Write ``report.html``, ``report.json``, ``report.pdf`` and ``charts/*`` under ``out``.
+
+    ``report.json`` holds every number the HTML and PDF show (see :func:`report_json`).
+    """
     period = period or m.latest_period()
     if period not in m.periods():
         raise ValueError(f"no data for {period}; quarters with data: {', '.join(m.periods())}")
@@ -155,12 +119,18 @@ def build_report(
         )
     html = render_html(m, period, as_of, charts, stress2022)
     written.insert(0, _write(out / "report.html", html.encode()))
+    extra = {
+        "onchain_note": onchain_note(m),
+        "onchain_split": m.onchain_split(period, last=ONCHAIN_QUARTERS),
+    }
+    doc_json = report_json(m, period, as_of, stress2022, version=__version__, extra=extra)
+    written.insert(1, _write(out / "report.json", doc_json.encode()))
     if pdf:
         from weasyprint import HTML
 
         doc = HTML(string=html, base_url=str(out))
         written.insert(
-            1,
+            2,
             _write(
                 out / "report.pdf",
                 doc.write_pdf(

@@ -218,11 +218,19 @@ def cefi_concentration(m: MarketMetrics, upto: str) -> alt.Chart:
     )
 
 
+def platform_label(r: dict) -> str:
+    """A platform row's name, with its chain when its figure covers that chain only."""
+    chain = r.get("chain") or ""
+    if not chain:
+        return r["platform"]
+    return f"{r['platform']} ({'several chains' if chain == '*' else chain + ' only'})"
+
+
 def defi_breakdown(m: MarketMetrics, upto: str) -> alt.Chart:
     """DeFi borrows by app and by chain in the reported quarter, where the data has them."""
     rows = [
-        {"by": "app", "name": r["platform"], "usd_bn": r["usd"] / 1e9}
-        for r in m.platforms(upto, "defi")
+        {"by": "app", "name": platform_label(r), "usd_bn": r["usd"] / 1e9}
+        for r in m.platforms(upto, "defi", detail=True)
     ]
     total = m.value("defi", upto) or 0.0
     chains = [c for c in m.chains(upto) if c["chain"]]
