@@ -9,8 +9,9 @@ from tests.helpers import BACKENDS
 
 @pytest.fixture(autouse=True)
 def _isolated_db(tmp_path, monkeypatch):
-    """No test reads or writes the user's database."""
+    """No test reads or writes the user's database or downloads cache."""
     monkeypatch.setenv("LENDSCOPE_DB", str(tmp_path / "lendscope.duckdb"))
+    monkeypatch.setenv("LENDSCOPE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

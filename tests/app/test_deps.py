@@ -36,7 +36,13 @@ def test_every_route_that_takes_a_file_or_computes_has_the_one_guard():
         if isinstance(c.original_route, APIRoute)
     ]
     guarded = {p for p, r in routes if _takes_input(r) and p not in SESSION_FORMS}
-    assert guarded == {"/api/v1/validate", "/api/v1/stress", "/stress-test"}
+    assert guarded == {
+        "/api/v1/validate",
+        "/api/v1/validate/files",
+        "/api/v1/stress",
+        "/stress-test",
+        "/upload",
+    }
     for path, route in routes:
         if path in guarded and _takes_input(route):
             assert require_token in _calls(route.dependant), path

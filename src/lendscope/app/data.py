@@ -1,8 +1,9 @@
 """The read-only data the app serves: the dataset loaded once, metrics and chart specs cached.
 
 The app only calls what the CLI calls: :func:`~lendscope.dataset.store.load_tables` and
-:meth:`~lendscope.metrics.MarketMetrics.compute`, plus the report's chart specs. Nothing here
-writes to the database.
+:meth:`~lendscope.metrics.MarketMetrics.compute`, plus the report's chart specs (for the API)
+and the dashboard's own charts (:mod:`lendscope.app.charts`). Nothing here writes to the
+database.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lendscope.core import settings
 from lendscope.dataset.store import connect_tables, load_tables
 from lendscope.metrics.params import check_vintage
 from lendscope.metrics.summary import MarketMetrics
 from lendscope.report.charts import CHARTS, spec
+
+if TYPE_CHECKING:
+    from lendscope.app.chartkit import Chart
 
 #: Tables whose ``published`` dates are vintages: the metrics change only on these dates.
 VINTAGED = ("observations", "overlaps", "vc_funding", "cited_metrics")
@@ -46,8 +50,35 @@ class Data:
         self._cache: dict[date, MarketMetrics] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._specs: dict[tuple, dict] = {}
+        self._specs: dict[tuple, Any] = {}
         self.file_lock = threading.Lock()
+
+    @cached_property
+    def data_vintages(self) -> list[date]:
+        """The vintages at which some quarter has a known size: the ones the picker lists.
+
+        Figures only accumulate, so the first such vintage is found by bisection (a few metric
+        computations, cached) and every later one has data too.
+        """
+        lo, hi = 0, len(self.vintages) - 1
+        if not self.metrics(self.vintages[hi]).periods():
+            return []
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.metrics(self.vintages[mid]).periods():
+                hi = mid
+            else:
+                lo = mid + 1
+        return self.vintages[lo:]
+
+    def with_data(self, vintage: date | None) -> date | None:
+        """``vintage``, or the first vintage with data when no quarter has data at ``vintage``.
+
+        ``None`` (the latest) stays ``None``. Call it on a checked vintage.
+        """
+        if vintage is None or not self.data_vintages:
+            return vintage
+        return max(vintage, self.data_vintages[0])
 
     @cached_property
     def cache_dir(self) -> Path:
@@ -88,6 +119,15 @@ class Data:
         key = (self.effective(m.vintage), period, name)
         if key not in self._specs:
             self._specs[key] = spec(CHARTS[name][1](m, period))
+        return self._specs[key]
+
+    def chart(self, m: MarketMetrics, period: str, name: str) -> Chart:
+        """The dashboard's chart ``name`` (:mod:`lendscope.app.charts`) for a quarter (cached)."""
+        from lendscope.app.charts import build
+
+        key = ("app", self.effective(m.vintage), period, name)
+        if key not in self._specs:
+            self._specs[key] = build(name, m, period)
         return self._specs[key]
 
     def close(self) -> None:

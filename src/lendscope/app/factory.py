@@ -21,16 +21,18 @@ from fastapi.staticfiles import StaticFiles
 from lendscope import __version__
 from lendscope.app.data import Data
 from lendscope.app.deps import MAX_BODY
+from lendscope.app.downloads import cache_for
 from lendscope.app.errors import install_error_handlers
 from lendscope.app.middleware import BodyLimit, HeadAsGet, SecurityHeaders
-from lendscope.app.routers import api, auth, pages, stress
+from lendscope.app.routers import api, auth, pages, stress, upload
 from lendscope.app.runs import Limits, RunPool
 from lendscope.app.sessions import session_key
+from lendscope.app.stress_results import RunStore
 from lendscope.core import settings
 
 HERE = Path(__file__).parent
 #: The menu on every page: (label, path), each path served by a router included below.
-NAV: list[tuple[str, str]] = [*pages.NAV, *stress.NAV]
+NAV: list[tuple[str, str]] = [*pages.NAV, *stress.NAV, *upload.NAV]
 
 
 def create_app(
@@ -46,9 +48,10 @@ def create_app(
 
     ``token`` (default ``$LENDSCOPE_API_TOKEN``; ``""`` for none) guards the uploads, the stress
     runs and the forms (:func:`~lendscope.app.deps.require_token`); ``cors_origins`` enables
-    CORS for those origins only (off by default); ``warm`` computes the latest metrics and
-    starts a stress worker at startup; ``limits`` bounds the stress runs (default
-    :class:`Limits`); ``body_timeout_s`` is the time a client has to send a request body.
+    CORS for those origins only (off by default); ``warm`` computes the latest metrics, starts
+    a stress worker and builds the downloads not yet cached (in the background) at startup;
+    ``limits`` bounds the stress runs (default :class:`Limits`); ``body_timeout_s`` is the time
+    a client has to send a request body.
     """
     data = Data(db)
     runs = RunPool(limits)
@@ -58,6 +61,7 @@ def create_app(
         if warm:
             data.metrics()
             runs.start()
+            cache_for(data).start_background()  # the downloads, unless cached for this data
         yield
         runs.close()
         data.close()
@@ -75,12 +79,15 @@ def create_app(
     # Random per app: sessions end with the process, and a cookie reveals nothing of the token.
     app.state.session_key = session_key(secrets.token_bytes(32), app.state.token)
     app.state.runs = runs
+    app.state.stress_runs = RunStore()  # kept page runs, for their permalinks
     app.state.nav = NAV
     install_error_handlers(app)
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(stress.api_router, prefix="/api/v1")
+    app.include_router(upload.api_router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(stress.page_router)
+    app.include_router(upload.page_router)
     app.include_router(auth.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     if cors_origins:

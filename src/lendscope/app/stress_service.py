@@ -5,7 +5,8 @@ tape plus its funding file (checked by the CLI's book validator). Size is bounde
 upload bytes, loan rows), which bounds run time: the largest request runs in about a second.
 Every run goes through the app's :class:`~lendscope.app.runs.RunPool`: a slot for the whole
 request (429 when the queue is full), the engine in a worker process with a deadline (504).
-Nothing is stored.
+Nothing is written to disk; the stress page keeps its last results in memory for their permalinks
+(:class:`~lendscope.app.stress_results.RunStore`).
 """
 
 from __future__ import annotations

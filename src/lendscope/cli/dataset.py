@@ -48,6 +48,9 @@ def validate_cmd(files: Annotated[list[Path], typer.Argument(help="CSV or YAML f
 def build(
     add: Annotated[list[Path] | None, typer.Option("--add", help="User file to add.")] = None,
     db: DbOpt = None,
+    downloads: Annotated[
+        bool, typer.Option(help="Also build the app's downloads (exports, PDF) into its cache.")
+    ] = True,
 ) -> None:
     """Load the bundled data plus validated user files into DuckDB (all or nothing)."""
     from lendscope.dataset.store import build as do_build
@@ -58,6 +61,10 @@ def build(
         _fail(e)
     added = sum(res.added.values())
     typer.echo(f"{res.db}: {sum(res.rows.values())} rows ({added} new)")
+    if downloads:
+        from lendscope.app.downloads import prebuild
+
+        typer.echo(f"downloads cached in {prebuild(res.db)}", err=True)
 
 
 @app.command()

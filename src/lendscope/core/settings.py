@@ -50,3 +50,13 @@ def evm_dir() -> Path:
 def quiet_progress() -> bool:
     """Progress stays quiet when stderr is not a terminal or ``$CI`` is set."""
     return not sys.stderr.isatty() or bool(os.environ.get("CI"))
+
+
+def cache_dir() -> Path:
+    """``$LENDSCOPE_CACHE_DIR``, else ``lendscope`` in the user cache directory (downloads)."""
+    env = os.environ.get("LENDSCOPE_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_path
+
+    return user_cache_path("lendscope")

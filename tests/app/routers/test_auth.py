@@ -155,7 +155,7 @@ def test_sign_in_and_run_a_stress_test_in_chromium(browser, token_url):
         assert (
             cookie["httpOnly"] and cookie["sameSite"] == "Strict" and TOKEN not in cookie["value"]
         )
-        page.select_option("select[name=scenario]", "black-thursday")
+        page.check("#scenario-black-thursday")
         page.fill("input[name=positions]", "50")
         with page.expect_navigation():
             page.click("#stress-form button[type=submit]")

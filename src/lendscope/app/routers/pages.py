@@ -1,8 +1,10 @@
 """Server-rendered pages (Jinja2) and the whitelisted downloads.
 
-Pages render through :func:`lendscope.app.deps.render`. Charts are the report's Altair specs
-(:data:`lendscope.report.charts.CHARTS`), embedded as JSON and drawn in the browser by the
-vendored vega-embed.
+Pages render through :func:`lendscope.app.deps.render`; the quarter and vintage come from
+:class:`lendscope.app.view.View`. Charts are the dashboard's (:mod:`lendscope.app.charts`):
+each spec is embedded as JSON and drawn by the vendored vega-embed, with its data table beside
+it (the text alternative, and what shows without JavaScript) and as CSV
+(``/charts/{name}.csv``).
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from lendscope.app.charts import CHARTS, platform_history
 from lendscope.app.data import Data
 from lendscope.app.deps import DataDep, render
-from lendscope.dataset.schema import SEGMENTS, SERIES, TABLES, UNATTRIBUTED
-from lendscope.metrics.params import check_period, find_platform, parse_date
+from lendscope.app.view import View
+from lendscope.dataset.schema import SEGMENTS, SERIES, TABLES, UNATTRIBUTED, period_index
+from lendscope.metrics.params import find_platform
 from lendscope.metrics.summary import MarketMetrics
-from lendscope.report.charts import CHARTS, spec
 from lendscope.report.findings import findings
 
 #: Menu entries (label, path) of this router's pages, in menu order.
@@ -38,42 +41,6 @@ DOWNLOADS: dict[str, str] = {
 } | {"report.pdf": "pdf"}
 
 router = APIRouter(include_in_schema=False)
-PagePeriod = Annotated[str | None, Query(pattern=r"^(\d{4}Q[1-4])?$")]
-PageVintage = Annotated[str | None, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
-
-
-class View:
-    """Metrics, quarter and picker context shared by the period-aware pages.
-
-    An empty ``period`` or ``vintage`` (a form sent without JavaScript) means the latest. Both
-    are checked as by the API and the CLI (:mod:`lendscope.metrics.params`); a refused value
-    is a 422 error page naming the parameter.
-    """
-
-    def __init__(self, d: DataDep, period: PagePeriod = None, vintage: PageVintage = None):
-        vintage_date = parse_date(vintage) if vintage else None
-        self.d = d
-        self.m: MarketMetrics = d.metrics(vintage_date)
-        self.period = check_period(self.m, period or None)
-        self.vintage = vintage_date
-
-    def specs(self, *names: str) -> dict[str, dict]:
-        """Vega-Lite specs of the named report charts for this quarter."""
-        return {n: self.d.chart_spec(self.m, self.period, n) for n in names}
-
-    def ctx(self, **kw: Any) -> dict[str, Any]:
-        """Template context: picker values plus ``kw``."""
-        return {
-            "picker": True,
-            "period": self.period,
-            "periods": self.m.periods(),
-            "vintage": self.m.vintage,
-            "vintage_param": self.vintage,
-            "vintages": self.d.vintages,
-            "m": self.m,
-            "d": self.m.for_period(self.period),
-            **kw,
-        }
 
 
 ViewDep = Annotated[View, Depends(View)]
@@ -103,9 +70,35 @@ def segments(request: Request, v: ViewDep) -> HTMLResponse:
             table=[v.m.for_period(p) for p in v.m.periods()],
             series=SERIES,
             specs=v.specs(*charts),
-            titles={n: CHARTS[n][0] for n in charts},
         ),
     )
+
+
+def _history(m: MarketMetrics, seg: str, name: str, obs: list[dict]) -> list[dict[str, Any]]:
+    """Every quarter with a figure of the platform, at the vintage.
+
+    Each row: the latest value, and its share of the segment where the segment's size is known
+    (else ``None``); a withdrawn figure drops its quarter.
+    """
+    latest: dict[str, dict] = {}
+    for r in obs:
+        if r["value_usd"] is not None and r["method"] != "withdrawn":
+            latest[r["period"]] = r
+        elif r["period"] in latest and r["method"] == "withdrawn":
+            del latest[r["period"]]
+    rows = []
+    for p, r in sorted(latest.items(), key=lambda t: period_index(t[0])):
+        share = next((x for x in m.platforms(p, seg) if x["platform"] == name), None)
+        rows.append(
+            {
+                "period": p,
+                "usd": share["usd"] if share else r["value_usd"],
+                "share": share["share"] if share else None,
+                "method": r["method"],
+                "source_id": r["source_id"],
+            }
+        )
+    return rows
 
 
 def _platforms(m: MarketMetrics) -> dict[str, str]:
@@ -122,27 +115,6 @@ def platforms(request: Request, v: ViewDep) -> HTMLResponse:
     return render(request, "platforms.html", **v.ctx(all=_platforms(v.m), rows=rows))
 
 
-def _platform_spec(name: str, history: list[dict]) -> dict:
-    import altair as alt
-
-    values = [
-        {"period": r["period"], "usd_bn": r["usd"] / 1e9, "share": r["share"]}
-        for r in history
-        if r["usd"] is not None
-    ]
-    chart = (
-        alt.Chart(alt.Data(values=values))
-        .mark_bar(color="#4c78a8")
-        .encode(
-            x=alt.X("period:O", title="quarter", axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y("usd_bn:Q", title="outstanding, $bn"),
-            tooltip=["period:O", alt.Tooltip("usd_bn:Q", format=",.2f"), "share:Q"],
-        )
-        .properties(title=f"{name}: amount by quarter", width=560, height=220)
-    )
-    return spec(chart)
-
-
 @router.get("/platforms/{name}", response_class=HTMLResponse)
 def platform(request: Request, name: str, v: ViewDep) -> HTMLResponse:
     """One platform: its history, its share of its segment, and the sources behind it.
@@ -155,16 +127,11 @@ def platform(request: Request, name: str, v: ViewDep) -> HTMLResponse:
     if found is None:
         raise HTTPException(404, f"no platform named {name!r}")
     name, seg = found, known[found]
-    history = [
-        {"period": p, **r}
-        for p in v.m.periods()
-        for r in v.m.platforms(p, seg)
-        if r["platform"] == name
-    ]
     obs = sorted(
         (r for r in v.d.observations if r["platform"] == name and r["published"] <= v.m.vintage),
         key=lambda r: (r["period"], r["published"]),
     )
+    history = _history(v.m, seg, name, obs)
     ids = {r["source_id"] for r in obs}
     srcs = [s for s in v.m.sources if s["id"] in ids]
     return render(
@@ -176,8 +143,39 @@ def platform(request: Request, name: str, v: ViewDep) -> HTMLResponse:
             history=history,
             observations=obs,
             sources=srcs,
-            specs={"platform_history": _platform_spec(name, history)},
+            specs={"platform_history": platform_history(name, history, v.period)},
         ),
+    )
+
+
+@router.get("/charts/{name}.csv")
+def chart_csv(name: str, v: ViewDep) -> Response:
+    """The data table of a dashboard chart, as CSV, for the page's quarter and vintage."""
+    if name not in CHARTS:
+        raise HTTPException(404, f"no chart named {name!r}")
+    text = v.d.chart(v.m, v.period, name).csv()
+    filename = f"{name}-{v.period}-{v.m.vintage}.csv"
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/platforms/{name}/history.csv")
+def platform_csv(name: str, v: ViewDep) -> Response:
+    """A platform's history table as CSV."""
+    known = _platforms(v.m)
+    found = find_platform((k for k in known if k != UNATTRIBUTED), name)
+    if found is None:
+        raise HTTPException(404, f"no platform named {name!r}")
+    obs = [r for r in v.d.observations if r["platform"] == found and r["published"] <= v.m.vintage]
+    obs.sort(key=lambda r: (r["period"], r["published"]))
+    chart = platform_history(found, _history(v.m, known[found], found, obs), v.period)
+    return Response(
+        chart.csv(),
+        media_type="text/csv",
+        headers={"content-disposition": 'attachment; filename="platform-history.csv"'},
     )
 
 
@@ -218,23 +216,12 @@ def downloads(request: Request) -> HTMLResponse:
 
 
 def download_path(d: Data, filename: str) -> Path:
-    """Build (once) and return a whitelisted download; 404 for any other name."""
-    kind = DOWNLOADS.get(filename)
-    if kind is None:
+    """A whitelisted download, from the content-hash cache (:mod:`lendscope.app.downloads`)."""
+    from lendscope.app.downloads import cache_for
+
+    path = cache_for(d).path(filename)
+    if path is None:
         raise HTTPException(404, f"no download named {filename!r}")
-    out = d.cache_dir / kind
-    path = out / filename
-    with d.file_lock:
-        if not path.exists():
-            m = d.metrics()
-            if kind == "pdf":
-                from lendscope.report.build import build_report
-
-                build_report(m, out, pdf=True)
-            else:
-                from lendscope.export import export_all
-
-                export_all(d.db, m, out, kind)
     return path
 
 

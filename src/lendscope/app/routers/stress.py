@@ -5,6 +5,8 @@ Both take the same multipart form (validated by pydantic), depend on the same gu
 signed-in session when a token is set, and the CSRF check always) and run through
 :func:`lendscope.app.stress_service.run` in the app's bounded pool: the API answers the
 engine's JSON, the page shows the summary or the error on the form, with the error's status.
+A page run is kept (:class:`~lendscope.app.stress_results.RunStore`, in memory) under a random
+id: ``/stress-test/runs/<id>`` is its permalink, ``.json`` and ``.csv`` its downloads.
 :data:`api_router` is included under ``/api/v1``, :data:`page_router` at the root.
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from lendscope.app import sessions
 from lendscope.app.deps import DataDep, RunsDep, render, require_token
 from lendscope.app.models import StressResult
+from lendscope.app.stress_results import RUN_ID, Run, RunStore, result_csv, scenario_info
 from lendscope.app.stress_service import MAX_POSITIONS, SCENARIOS, StressForm, run
 
 PAGE = "/stress-test"
@@ -29,6 +33,15 @@ UploadTape = Annotated[UploadFile | None, File(description="CeFi loan tape CSV, 
 UploadFunding = Annotated[
     UploadFile | None, File(description="Funding CSV or YAML, at most 1 MiB.")
 ]
+RunId = Annotated[str, Path(pattern=RUN_ID)]
+
+
+def get_store(request: Request) -> RunStore:
+    """The app's kept stress runs (a FastAPI dependency)."""
+    return request.app.state.stress_runs
+
+
+StoreDep = Annotated[RunStore, Depends(get_store)]
 
 
 @api_router.post(
@@ -64,15 +77,42 @@ def _page(
     ctx.setdefault("form", None)
     ctx.setdefault("result", None)
     ctx.setdefault("error", None)
+    ctx.setdefault("run", None)
     return render(
         request,
         "stress.html",
         status=status,
         headers=headers,
         scenarios=SCENARIOS,
+        scenario_info=scenario_info(),
         max_positions=MAX_POSITIONS,
         **ctx,
     )
+
+
+def _kept(request: Request, store: RunStore, run_id: str) -> Run:
+    """The kept run; when a token is set, only for a signed-in session or the bearer token."""
+    token = request.app.state.token
+    if token is not None:
+        session = sessions.read(request)
+        bearer = request.headers.get("authorization", "")
+        given = bearer[7:] if bearer[:7].lower() == "bearer " else None
+        if not (session and session.signed_in) and not (
+            given is not None and sessions.same_secret(given, token)
+        ):
+            raise HTTPException(
+                401,
+                "sign in first: this server asks for its access token before it shows a run",
+                headers={"WWW-Authenticate": 'Bearer realm="lendscope"'},
+            )
+    kept = store.get(run_id)
+    if kept is None:
+        raise HTTPException(
+            404,
+            f"no stress run {run_id!r} is kept: runs are kept in memory (the last "
+            f"{store.keep}) until the server restarts; run it again from the form",
+        )
+    return kept
 
 
 @page_router.get(PAGE)
@@ -86,16 +126,50 @@ def stress_page_run(
     request: Request,
     data: DataDep,
     runs: RunsDep,
+    store: StoreDep,
     form: Annotated[StressForm, Form()],
     loan_tape: UploadTape = None,
     funding: UploadFunding = None,
 ) -> HTMLResponse:
-    """Run the form and show the summary (errors on the form, with their status and headers)."""
+    """Run the form and show the summary with its permalink (errors on the form, with status)."""
     tape = loan_tape if loan_tape is not None and loan_tape.filename else None
     fund = funding if funding is not None and funding.filename else None
     try:
-        return _page(request, form=form, result=run(data, form, tape, fund, runs))
+        result = run(data, form, tape, fund, runs)
     except HTTPException as e:
         return _page(
             request, status=e.status_code, headers=e.headers, form=form, error=str(e.detail)
         )
+    files = [f.filename for f in (tape, fund) if f is not None]
+    kept = store.add(result, {**form.model_dump(), "files": files})
+    link = f"{PAGE}/runs/{kept.id}"
+    return _page(request, headers={"Content-Location": link}, form=form, result=result, run=kept)
+
+
+@page_router.get(PAGE + "/runs/{run_id}.json")
+def stress_run_json(request: Request, store: StoreDep, run_id: RunId) -> JSONResponse:
+    """A kept run's result: the engine's JSON, as ``POST /api/v1/stress`` answers it."""
+    kept = _kept(request, store, run_id)
+    name = f"stress-{kept.result['scenario']}-{run_id}.json"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return JSONResponse(kept.result, headers=disposition)
+
+
+@page_router.get(PAGE + "/runs/{run_id}.csv")
+def stress_run_csv(request: Request, store: StoreDep, run_id: RunId) -> Response:
+    """A kept run's tables as one CSV (``section,name,metric,value``)."""
+    kept = _kept(request, store, run_id)
+    name = f"stress-{kept.result['scenario']}-{run_id}.csv"
+    return Response(
+        result_csv(kept.result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@page_router.get(PAGE + "/runs/{run_id}")
+def stress_run_page(request: Request, store: StoreDep, run_id: RunId) -> HTMLResponse:
+    """A kept run's permalink: its result, with the form filled in as it was sent."""
+    kept = _kept(request, store, run_id)
+    form = StressForm(**{k: v for k, v in kept.inputs.items() if k != "files"})
+    return _page(request, form=form, result=kept.result, run=kept)
