@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -42,8 +43,9 @@ class UnpinnedBlockError(ValueError):
 
 
 def default_cache_path() -> Path:
-    """``user_cache_dir("lendscope")/rpc-cache.sqlite``."""
-    return Path(platformdirs.user_cache_dir("lendscope")) / "rpc-cache.sqlite"
+    """``$LENDSCOPE_CACHE_DIR`` (else ``user_cache_dir("lendscope")``) ``/rpc-cache.sqlite``."""
+    root = os.environ.get("LENDSCOPE_CACHE_DIR") or platformdirs.user_cache_dir("lendscope")
+    return Path(root) / "rpc-cache.sqlite"
 
 
 def normalize_address(address: str) -> str:

@@ -70,7 +70,7 @@ def sync(
     """
     from lendscope.chain import ChainError
     from lendscope.onchain.history import is_history
-    from lendscope.onchain.sync import SyncRequest, run_sync
+    from lendscope.onchain.sync import SyncRequest
 
     if bool(period) == bool(block):
         raise typer.BadParameter("give exactly one of --period or --block", param_hint="--period")
@@ -101,7 +101,7 @@ def sync(
                 )
 
         try:
-            s = run_sync(req, hook=hook)
+            s = _runner(registry, chain)(req, hook=hook)
         except (ChainError, ValueError, RuntimeError) as e:
             typer.echo(f"sync failed: {e}", err=True)
             typer.echo("rerun the same command to resume; finished snapshots are kept", err=True)
@@ -116,6 +116,22 @@ def sync(
     )
     for dep_id, why in s.not_deployed.items():
         typer.echo(f"skipped {dep_id}: not deployed ({why})")
+
+
+def _runner(registry: Path | None, chain: str):
+    """``run_sync``, or the Solana sync for a ``kind = "solana"`` chain."""
+    from lendscope.onchain.registry import RegistryError, load_registry
+    from lendscope.onchain.sync import run_sync
+
+    try:
+        kind = load_registry(registry).chain(chain).kind
+    except RegistryError:
+        kind = "evm"  # run_sync names the unknown chain
+    if kind == "solana":
+        from lendscope.onchain.solana_sync import run_solana_sync
+
+        return run_solana_sync
+    return run_sync
 
 
 def _sync_history(
