@@ -25,3 +25,11 @@ def test_a_chain_without_an_evm_reader_is_refused(tmp_path):
     req = SyncRequest("http://127.0.0.1:9", chain=chain, block="latest", db=tmp_path / "d.db")
     with pytest.raises(ValueError, match="chain: sync reads EVM and Tron chains"):
         run_sync(req)
+
+
+def test_history_leaves_current_state_chains_out_with_the_reason(tmp_path):
+    from lendscope.onchain.history import HistoryRequest, run_history
+
+    req = HistoryRequest("2024Q1..2024Q2", chain="tron", db=tmp_path / "d.db")
+    with pytest.raises(ValueError, match="tron nodes serve only current state"):
+        run_history(req)

@@ -181,7 +181,17 @@ def _chains(req: HistoryRequest) -> tuple[dict[str, int], list[str], dict[str, s
     have = [c for c in names if reg.select(c, req.protocols)]
     if not have:
         raise ValueError(f"no deployments on {req.chain} match {req.protocols or 'any'}")
-    return reg.chains, have, {c: "no matching deployments" for c in names if c not in have}
+    # Tron and Solana nodes serve only current state: no past quarter can be read from them.
+    now_only = {
+        c: f"{reg.chain(c).kind} nodes serve only current state: sync it with --block"
+        for c in have
+        if reg.chain(c).kind != "evm"
+    }
+    evm = [c for c in have if c not in now_only]
+    if not evm:
+        raise ValueError(f"{req.chain}: " + next(iter(now_only.values())))
+    skipped = {c: "no matching deployments" for c in names if c not in have}
+    return reg.chains, evm, {**skipped, **now_only}
 
 
 def _span(client: RpcClient) -> tuple[int, int]:
