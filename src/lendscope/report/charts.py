@@ -42,6 +42,19 @@ def _usd_axis(title: str) -> alt.Y:
     return alt.Y("usd_bn:Q", title=title, axis=alt.Axis(format=",.0f"))
 
 
+def _t(field: str, title: str, fmt: str | None = None) -> alt.Tooltip:
+    """A tooltip field with a readable title (and number format)."""
+    return alt.Tooltip(field, title=title, format=fmt) if fmt else alt.Tooltip(field, title=title)
+
+
+def _q() -> alt.Tooltip:
+    return _t("period:O", "quarter")
+
+
+def _bn(title: str = "$bn") -> alt.Tooltip:
+    return _t("usd_bn:Q", title, ",.2f")
+
+
 def size_by_segment(m: MarketMetrics, upto: str) -> alt.Chart:
     """Market size by segment, stacked, with cited totals where segments are incomplete."""
     rows, cited = [], []
@@ -70,6 +83,7 @@ def size_by_segment(m: MarketMetrics, upto: str) -> alt.Chart:
                 title=None,
             ),
             order=alt.Order("segment:N"),
+            tooltip=[_q(), _t("segment:N", "segment"), _bn()],
         )
     )
     layers = [bars]
@@ -77,7 +91,7 @@ def size_by_segment(m: MarketMetrics, upto: str) -> alt.Chart:
         layers.append(
             alt.Chart(alt.Data(values=cited))
             .mark_point(shape="diamond", size=90, filled=True, color="#333")
-            .encode(x=_x(m, upto), y="usd_bn:Q", tooltip=["period:O", "usd_bn:Q", "label:N"])
+            .encode(x=_x(m, upto), y="usd_bn:Q", tooltip=[_q(), _bn("cited total, $bn")])
         )
     return alt.layer(*layers).properties(
         title="Crypto lending by segment (◆ cited total, segments not public)",
@@ -108,10 +122,15 @@ def total_peak_trough(m: MarketMetrics, upto: str) -> alt.Chart:
                     }
                 )
     base = alt.Chart(alt.Data(values=pts)).encode(
-        x=_x(m, upto), y=_usd_axis("outstanding, $bn"), color=alt.Color("series:N", title=None)
+        x=_x(m, upto),
+        y=_usd_axis("outstanding, $bn"),
+        color=alt.Color("series:N", title=None),
+        tooltip=[_q(), _t("series:N", "series"), _bn()],
     )
     line = base.mark_line(point=True)
-    mk = alt.Chart(alt.Data(values=marks)).encode(x=_x(m, upto), y="usd_bn:Q")
+    mk = alt.Chart(alt.Data(values=marks)).encode(
+        x=_x(m, upto), y="usd_bn:Q", tooltip=[_q(), _t("label:N", "marks")]
+    )
     return alt.layer(
         line,
         mk.mark_point(size=160, shape="circle", filled=False, color="black"),
@@ -151,6 +170,7 @@ def defi_cefi_share(m: MarketMetrics, upto: str) -> alt.Chart:
                 title=None,
                 scale=alt.Scale(domain=["CeFi lenders", "DeFi apps"], range=["#4c78a8", "#59a14f"]),
             ),
+            tooltip=[_q(), _t("who:N", "segment"), _t("share:Q", "share", ".1%")],
         )
         .properties(title="DeFi vs CeFi share (excl. CDP stablecoins)", width=WIDTH, height=HEIGHT)
     )
@@ -187,6 +207,12 @@ def cefi_peak_vs_latest(m: MarketMetrics, upto: str) -> alt.Chart:
                 ),
             ),
             row=alt.Row("quarter:N", title=None, header=alt.Header(labelFontWeight="bold")),
+            tooltip=[
+                _t("quarter:N", "quarter"),
+                _t("platform:N", "lender"),
+                _bn("loan book, $bn"),
+                _t("kind:N", "figure"),
+            ],
         )
         .properties(title="CeFi lenders: at the CeFi peak vs now", width=WIDTH - 100, height=110)
         .resolve_scale(y="independent")
@@ -211,6 +237,7 @@ def cefi_concentration(m: MarketMetrics, upto: str) -> alt.Chart:
             y=alt.Y("v:Q", title="fraction", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("measure:N", title=None),
             strokeDash=alt.StrokeDash("measure:N"),
+            tooltip=[_q(), _t("measure:N", "measure"), _t("v:Q", "value", ".3f")],
         )
         .properties(
             title="CeFi concentration (quarters with a CeFi total)", width=WIDTH, height=HEIGHT
@@ -245,6 +272,7 @@ def defi_breakdown(m: MarketMetrics, upto: str) -> alt.Chart:
             y=alt.Y("name:N", sort="-x", title=None),
             x=alt.X("usd_bn:Q", title="borrows, $bn"),
             row=alt.Row("by:N", title=None),
+            tooltip=[_t("name:N", "app or chain"), _bn("borrows, $bn")],
         )
         .properties(title=f"DeFi apps by app and chain, {upto}", width=WIDTH - 100, height=80)
         .resolve_scale(y="independent")
@@ -269,6 +297,7 @@ def vc_funding(m: MarketMetrics, upto: str) -> alt.Chart:
         .encode(
             x=_x(m, upto),
             y=alt.Y("share:Q", title="share of crypto VC", axis=alt.Axis(format=".1%")),
+            tooltip=[_q(), _t("share:Q", "share of crypto VC", ".1%")],
         )
     )
     amt = (
@@ -278,6 +307,7 @@ def vc_funding(m: MarketMetrics, upto: str) -> alt.Chart:
             x=_x(m, upto),
             y=alt.Y("usd_m:Q", title="raised, $m"),
             shape=alt.Shape("method:N", title="amount"),
+            tooltip=[_q(), _t("usd_m:Q", "raised, $m", ",.0f"), _t("method:N", "method")],
         )
     )
     return alt.vconcat(
