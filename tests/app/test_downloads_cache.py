@@ -82,3 +82,12 @@ def test_build_can_skip_the_downloads(tmp_path, monkeypatch):
     res = CliRunner().invoke(cli, ["build", "--no-downloads", "--db", str(db)])
     assert res.exit_code == 0 and "downloads cached" not in res.output
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_key_ignores_chunking_and_row_order(data):
+    key = content_key(data.tables)
+    obs = data.tables["observations"]
+    half = obs.num_rows // 2
+    rechunked = pa.concat_tables([obs.slice(half), obs.slice(0, half)])  # other chunks and order
+    assert rechunked.num_columns == obs.num_columns
+    assert content_key({**data.tables, "observations": rechunked}) == key

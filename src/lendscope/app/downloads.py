@@ -41,11 +41,20 @@ DOWNLOADS: dict[str, str] = {
 KEEP = 4
 
 
+def _canonical(t: pa.Table) -> pa.Table:
+    """One chunk in a fixed row order: a scan's chunking and row order must not change a key."""
+    t = t.combine_chunks()
+    try:
+        return t.sort_by([(c, "ascending") for c in t.column_names])
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return t
+
+
 def content_key(tables: Mapping[str, pa.Table]) -> str:
     """SHA-256 (first 24 hex digits) of the lendscope version and every table's content."""
     h = hashlib.sha256(f"lendscope {__version__}\n".encode())
     for name in sorted(tables):
-        t = tables[name]
+        t = _canonical(tables[name])
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, t.schema) as w:
             w.write_table(t)
