@@ -12,6 +12,26 @@ from lendscope.core.fmt import quarter
 from lendscope.metrics.summary import MarketMetrics
 
 
+def platform_label(r: dict[str, Any]) -> str:
+    """A platform row's name, with its chain when its figure covers that chain only.
+
+    As the report labels it (:func:`lendscope.report.charts.platform_label`), for a row of
+    ``platforms(..., detail=True)``: "Aave (plasma only)", "Aave (several chains)"; the
+    unattributed row is "not attributed".
+    """
+    name = r["platform"] if r.get("named", True) else "not attributed"
+    note = chain_note(r.get("chain") or "")
+    return f"{name} ({note})" if note else name
+
+
+def chain_note(chain: str) -> str:
+    """What a platform figure covers, beyond the whole platform: "plasma only", "several chains".
+
+    ``chain`` is a detailed platform row's: "" (the whole platform: no note), one chain, or "*".
+    """
+    return "" if not chain else "several chains" if chain == "*" else f"{chain} only"
+
+
 def _hbars(
     title: str,
     values: list[dict],
@@ -96,8 +116,8 @@ def cefi_peak_vs_latest(m: MarketMetrics, upto: str) -> Chart:
 def defi_breakdown(m: MarketMetrics, upto: str) -> Chart:
     """DeFi borrows by app and by chain in the selected quarter, where the data has them."""
     rows = [
-        {"by": "app", "name": r["platform"] if r["named"] else "not attributed", "usd": r["usd"]}
-        for r in m.platforms(upto, "defi")
+        {"by": "app", "name": platform_label(r), "usd": r["usd"]}
+        for r in m.platforms(upto, "defi", detail=True)
     ]
     chains = [c for c in m.chains(upto) if c["chain"]]
     rows += [{"by": "chain", "name": c["chain"], "usd": c["usd"]} for c in chains]
@@ -150,6 +170,7 @@ def platform_history(name: str, history: list[dict[str, Any]], period: str) -> C
         Col("usd", "amount", "usd"),
         Col("share", "share of segment", "pct"),
         Col("method", "method"),
+        Col("covers", "figure covers"),
         Col("source_id", "source"),
     ]
     title = f"{name}: amount by quarter"

@@ -15,8 +15,9 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request
 
+from lendscope.app.chart_bars import chain_note
 from lendscope.app.deps import DataDep, templates
-from lendscope.core.fmt import quarter
+from lendscope.core.fmt import pct, quarter
 from lendscope.dataset.schema import period_index
 from lendscope.metrics.params import (
     ParamError,
@@ -107,11 +108,34 @@ class View:
             "query": self.query(),
             "permalink": self.path + self.query(full=True),
             "m": self.m,
-            "d": self.m.for_period(self.period),
+            "d": self.m.for_period(self.period, detail=True),
             "charts": charts,
             "specs": {n: c.spec for n, c in charts.items()},
             **kw,
         }
+
+
+def top3_label(d: dict[str, Any]) -> dict[str, str]:
+    """The CeFi top-3 share of a quarter's detailed metrics, as shown: a value and a note.
+
+    ``lower_bound``: "≥ 11%" and "named lenders hold 11% of CeFi" (a lender hidden in the
+    unattributed rest could outrank a counted one), with "at most …" where that is under 100%;
+    ``split``: "≈ 11%" (a group straddling third
+    place, split evenly); ``exact`` or unknown: the share alone.
+    """
+    share, cover = d.get("cefi_top3_share"), d.get("cefi_top3_coverage")
+    if share is None:
+        return {"value": "n/a", "note": ""}
+    text = pct(share)
+    if cover == "lower_bound":
+        named = d.get("cefi_attributed_share")
+        note = f"named lenders hold {pct(named)} of CeFi" if named is not None else ""
+        if d.get("cefi_top3_max") is not None and d["cefi_top3_max"] < 1:
+            note += ("; " if note else "") + f"at most {pct(d['cefi_top3_max'])}"
+        return {"value": "≥ " + text, "note": note}
+    if cover == "split":
+        return {"value": "≈ " + text, "note": "a group straddles third place, split evenly"}
+    return {"value": text, "note": ""}
 
 
 def picker_defaults(request: Request) -> dict[str, Any] | None:
@@ -134,3 +158,4 @@ def picker_defaults(request: Request) -> dict[str, Any] | None:
 
 
 templates.env.globals["error_picker"] = picker_defaults
+templates.env.globals.update(chain_note=chain_note, top3_label=top3_label)

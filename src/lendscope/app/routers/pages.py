@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from lendscope.app.chart_bars import chain_note
 from lendscope.app.charts import CHARTS, platform_history
 from lendscope.app.data import Data
 from lendscope.app.deps import DataDep, render
@@ -67,7 +68,7 @@ def segments(request: Request, v: ViewDep) -> HTMLResponse:
         request,
         "segments.html",
         **v.ctx(
-            table=[v.m.for_period(p) for p in v.m.periods()],
+            table=[v.m.for_period(p, detail=True) for p in v.m.periods()],
             series=SERIES,
             specs=v.specs(*charts),
         ),
@@ -78,7 +79,8 @@ def _history(m: MarketMetrics, seg: str, name: str, obs: list[dict]) -> list[dic
     """Every quarter with a figure of the platform, at the vintage.
 
     Each row: the latest value, and its share of the segment where the segment's size is known
-    (else ``None``); a withdrawn figure drops its quarter.
+    (else ``None``), and ``chain``: "" when the figure covers the whole platform, else the only
+    chain it covers ("*": several); a withdrawn figure drops its quarter.
     """
     latest: dict[str, dict] = {}
     for r in obs:
@@ -88,12 +90,14 @@ def _history(m: MarketMetrics, seg: str, name: str, obs: list[dict]) -> list[dic
             del latest[r["period"]]
     rows = []
     for p, r in sorted(latest.items(), key=lambda t: period_index(t[0])):
-        share = next((x for x in m.platforms(p, seg) if x["platform"] == name), None)
+        share = next((x for x in m.platforms(p, seg, detail=True) if x["platform"] == name), None)
         rows.append(
             {
                 "period": p,
                 "usd": share["usd"] if share else r["value_usd"],
                 "share": share["share"] if share else None,
+                "chain": (chain := share["chain"] if share else r.get("chain") or ""),
+                "covers": chain_note(chain),
                 "method": r["method"],
                 "source_id": r["source_id"],
             }
@@ -111,7 +115,7 @@ def _platforms(m: MarketMetrics) -> dict[str, str]:
 @router.get("/platforms", response_class=HTMLResponse)
 def platforms(request: Request, v: ViewDep) -> HTMLResponse:
     """Every named platform, with its amount and share in the chosen quarter."""
-    rows = {s: v.m.platforms(v.period, s) for s in SEGMENTS}
+    rows = {s: v.m.platforms(v.period, s, detail=True) for s in SEGMENTS}
     return render(request, "platforms.html", **v.ctx(all=_platforms(v.m), rows=rows))
 
 
@@ -186,7 +190,7 @@ def defi(request: Request, v: ViewDep) -> HTMLResponse:
         request,
         "defi.html",
         **v.ctx(
-            apps=v.m.platforms(v.period, "defi"),
+            apps=v.m.platforms(v.period, "defi", detail=True),
             chains=v.m.chains(v.period, "defi"),
             onchain=v.m.onchain_split(v.period, last=8),
             specs=v.specs("defi_breakdown"),
@@ -227,6 +231,6 @@ def download_path(d: Data, filename: str) -> Path:
 
 @router.get("/downloads/{filename}")
 def download(d: DataDep, filename: str) -> Response:
-    """A file from the fixed list, generated on first request into the app's cache dir."""
+    """A file from the fixed list, served from the cache that ``lendscope build`` fills."""
     path = download_path(d, filename)
     return FileResponse(path, media_type=MEDIA[DOWNLOADS[filename]], filename=filename)
