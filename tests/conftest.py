@@ -11,7 +11,8 @@ from tests.helpers import BACKENDS
 def _isolated_db(tmp_path, monkeypatch):
     """No test reads or writes the user's database or downloads cache."""
     monkeypatch.setenv("LENDSCOPE_DB", str(tmp_path / "lendscope.duckdb"))
-    monkeypatch.setenv("LENDSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    # Beside the test's folder, not in it: tests list their folder's files.
+    monkeypatch.setenv("LENDSCOPE_CACHE_DIR", str(tmp_path.parent / f"{tmp_path.name}-cache"))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -28,6 +28,7 @@ def records(m: MarketMetrics) -> dict:
     return {
         k: [same_floats(r) for r in v] if isinstance(v, list) else v
         for k, v in dataclasses.asdict(m).items()
+        if not callable(v)  # the recompute hook is code, not a record
     }
 
 
