@@ -62,3 +62,20 @@ def test_pairs_keep_totals_and_the_account_health():
 def test_bad_sides_name_row_and_field(row, field):
     with pytest.raises(BookError, match=rf"pos.csv: row 2: {field}:"):
         parse_positions("pos.csv", HEAD + row + "\n")
+
+
+def test_accounts_of_one_owner_in_two_markets_stay_apart():
+    rows = (
+        "M:m1:0,m1:0xe,0xe,M,morpho_blue,ETH,1,USDC,1000,0.86,,2000,1\n"
+        "M:m2:0,m2:0xe,0xe,M,morpho_blue,ETH,1,USDC,1500,0.86,,2000,1\n"
+    )
+    book = parse_positions("pos.csv", HEAD + rows)
+    acct = engine.Positions(book).account
+    assert acct[0] != acct[1]  # bad debt of one market is not netted against the other
+    assert book.positions.accounts() == ["m1:0xe", "m2:0xe"]
+    legacy = parse_positions("old.csv", HEAD.replace("account,", "") + (
+        "A:0,0xf,A,aave_v3,ETH,1,USDC,100,0.8,0.05,2000,1\n"
+        "A:1,0xf,A,aave_v3,ETH,1,USDC,100,0.8,0.05,2000,1\n"))  # fmt: skip
+    assert len(set(engine.Positions(legacy).account)) == 1  # no column: the owner's account
+    book.extend(legacy)
+    assert book.positions.accounts() == ["m1:0xe", "m2:0xe", "0xf", "0xf"]

@@ -45,9 +45,17 @@ class Positions:
     debt_usd: list[float] = dataclasses.field(default_factory=list)
     lt: list[float] = dataclasses.field(default_factory=list)  # CDP: 1 / liquidation ratio
     bonus: list[float] = dataclasses.field(default_factory=list)  # CDP: penalty (chop - 1)
+    #: The account health and bad debt are computed over (``positions`` CSVs: e.g. a Morpho
+    #: market and user); empty, or shorter than ``id``: the owner's.
+    account: list[str] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.id)
+
+    def accounts(self) -> list[str]:
+        """Each row's account: its ``account`` where given, else its owner."""
+        given = self.account + [""] * (len(self.id) - len(self.account))
+        return [a or o for a, o in zip(given, self.owner, strict=True)]
 
 
 @dataclasses.dataclass
@@ -146,6 +154,8 @@ class Book:
 
     def extend(self, other: Book) -> None:
         """Append ``other`` (ids must stay unique)."""
+        self.positions.account = self.positions.accounts()  # aligned before appending
+        other.positions.account = other.positions.accounts()
         for tab, o in ((self.positions, other.positions), (self.loans, other.loans)):
             dup = set(tab.id) & set(o.id)
             if dup:

@@ -83,6 +83,7 @@ def parse_positions(src: str, text: str) -> Book:
     for leg in book_accounts.pair(legs):
         p.id.append(leg.id)
         p.owner.append(leg.owner)
+        p.account.append(leg.account)
         p.platform.append(leg.platform)
         p.protocol.append(leg.protocol)
         p.segment.append("defi")

@@ -89,7 +89,7 @@ class Positions:
         self.bonus = np.array(p.bonus, float)
         self.proto = np.array([PROTOCOL_CODE[x] for x in p.protocol], np.int64)
         self.segment, self.platform, self.owner = list(p.segment), list(p.platform), list(p.owner)
-        accounts = [f"{pl}\x00{o}" for pl, o in zip(self.platform, self.owner, strict=True)]
+        accounts = [f"{pl}\x00{a}" for pl, a in zip(self.platform, p.accounts(), strict=True)]
         keys = {a: i for i, a in enumerate(sorted(set(accounts)))}
         self.account = np.array([keys[a] for a in accounts], np.int64)
         self.liq_usd = np.zeros(len(self.c))
