@@ -30,6 +30,7 @@ from lendscope.chain.rpc import (
     _Retryable,
     redact_url,
 )
+from lendscope.core.base58 import B58, b58decode, b58encode  # noqa: F401 (re-exported)
 
 SOLANA_RETRY_ALLOWLIST: frozenset[str] = frozenset(
     {
@@ -56,28 +57,6 @@ SOLANA_TRANSIENT_CODES: frozenset[int] = frozenset({429, -32005, -32014, -32016}
 SKIPPED_SLOT_CODES: frozenset[int] = frozenset({-32007, -32009})
 MAX_MULTIPLE_ACCOUNTS = 100  # getMultipleAccounts takes at most 100 keys per call
 FINALIZED = "finalized"
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(B58)}
-
-
-def b58encode(data: bytes) -> str:
-    """Bitcoin-alphabet base58 (Solana public keys, hashes and memcmp bytes)."""
-    n, out = int.from_bytes(data, "big"), ""
-    while n:
-        n, r = divmod(n, 58)
-        out = B58[r] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
-
-def b58decode(text: str) -> bytes:
-    """Bytes of a base58 string (:class:`ValueError` outside the alphabet)."""
-    n = 0
-    for c in text:
-        if c not in _B58_INDEX:
-            raise ValueError(f"not base58: {text!r}")
-        n = n * 58 + _B58_INDEX[c]
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
 class GenesisMismatchError(ChainError):
