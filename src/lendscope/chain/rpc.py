@@ -189,6 +189,11 @@ class RpcClient:
     to halve the range. ``sleep``, ``clock`` and ``rng`` are injectable for tests.
     """
 
+    #: Methods resent after a transient failure, and the error codes counted as transient
+    #: (a subclass for another chain family sets its own).
+    retry_allowlist: frozenset[str] = RETRY_ALLOWLIST
+    transient_codes: frozenset[int] = TRANSIENT_RPC_CODES
+
     def __init__(
         self,
         url: str,
@@ -329,7 +334,7 @@ class RpcClient:
         ids = [next(self._ids) for _ in calls]
         pending = dict(zip(ids, range(len(calls)), strict=True))
         results: list[Any] = [None] * len(calls)
-        retryable = all(m in RETRY_ALLOWLIST for m, _ in calls)
+        retryable = all(m in self.retry_allowlist for m, _ in calls)
         attempt = 0
         while True:
             payload = [
@@ -375,7 +380,7 @@ class RpcClient:
             if j is None:
                 if err is not None and rid is None:  # an error for the whole request
                     code, msg = _err_fields(err)
-                    if code in TRANSIENT_RPC_CODES:
+                    if code in self.transient_codes:
                         failure = _Retryable(f"[{code}] {msg}")
                         continue
                     raise RpcError(calls[next(iter(pending.values()))][0], code, msg)
@@ -384,7 +389,7 @@ class RpcClient:
             if err is not None:
                 code, msg = _err_fields(err)
                 log_range = method == "eth_getLogs" and LOG_RANGE_ERROR.search(msg)
-                if code in TRANSIENT_RPC_CODES and not log_range:
+                if code in self.transient_codes and not log_range:
                     failure = _Retryable(f"{method}: [{code}] {msg}")
                     continue
                 results[j] = RpcError(method, code, msg, err.get("data"))

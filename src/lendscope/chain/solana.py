@@ -25,9 +25,6 @@ from lendscope.chain.rpc import (
     ChainError,
     RpcClient,
     RpcError,
-    RpcTransportError,
-    _err_fields,
-    _Retryable,
     redact_url,
 )
 from lendscope.core.base58 import B58, b58decode, b58encode  # noqa: F401 (re-exported)
@@ -211,6 +208,7 @@ class SolanaClient(RpcClient):
     """
 
     retry_allowlist = SOLANA_RETRY_ALLOWLIST
+    transient_codes = SOLANA_TRANSIENT_CODES
 
     def __init__(self, url: str, *, max_batch_size: int = 100, **kw: Any) -> None:
         super().__init__(url, max_batch_size=max_batch_size, **kw)
@@ -294,71 +292,3 @@ class SolanaClient(RpcClient):
     def get_multiple_accounts(self, keys: Iterable[str], **kw: Any) -> Read:
         """``getMultipleAccounts``, at most 100 keys a call, in one batch; ``None``: no account."""
         return self.read([Query.accounts(keys, **kw)])[0]
-
-    # -- RpcClient's retry loop with Solana's allowlist and transient codes ----------------
-
-    def _exchange(self, calls: list[tuple[str, list[Any]]], *, as_batch: bool) -> list[Any]:
-        if not calls:
-            return []
-        ids = [next(self._ids) for _ in calls]
-        pending = dict(zip(ids, range(len(calls)), strict=True))
-        results: list[Any] = [None] * len(calls)
-        retryable = all(m in self.retry_allowlist for m, _ in calls)
-        attempt = 0
-        while True:
-            payload = [
-                {"jsonrpc": "2.0", "id": i, "method": calls[j][0], "params": calls[j][1]}
-                for i, j in pending.items()
-            ]
-            try:
-                failure = self._absorb(
-                    self._post(payload if as_batch else payload[0]), calls, pending, results
-                )
-            except _Retryable as exc:
-                failure = exc
-            if not pending:
-                return results
-            failure = failure or _Retryable(f"{len(pending)} of {len(payload)} responses missing")
-            if not retryable or attempt >= self.max_retries:
-                methods = ", ".join(sorted({calls[j][0] for j in pending.values()}))
-                why = "not retried (non-idempotent)" if not retryable else f"{attempt + 1} attempts"
-                raise RpcTransportError(
-                    f"{methods} via {redact_url(self.url)}: {failure} [{why}]"
-                ) from failure
-            attempt += 1
-            self.stats.retries += 1
-            self._sleep(max(failure.retry_after or 0.0, self._backoff(attempt)))
-
-    def _absorb(
-        self,
-        replies: list[dict[str, Any]],
-        calls: list[tuple[str, list[Any]]],
-        pending: dict[int, int],
-        results: list[Any],
-    ) -> _Retryable | None:
-        failure = None
-        for item in replies:
-            rid, err = item.get("id"), item.get("error")
-            if isinstance(rid, str) and rid.isdigit():
-                rid = int(rid)
-            j = pending.get(rid) if isinstance(rid, int) else None
-            if j is None:
-                if err is not None and rid is None:  # an error for the whole request
-                    code, msg = _err_fields(err)
-                    if code in SOLANA_TRANSIENT_CODES:
-                        failure = _Retryable(f"[{code}] {msg}")
-                        continue
-                    raise RpcError(calls[next(iter(pending.values()))][0], code, msg)
-                continue
-            if err is not None:
-                code, msg = _err_fields(err)
-                if code in SOLANA_TRANSIENT_CODES:
-                    failure = _Retryable(f"{calls[j][0]}: [{code}] {msg}")
-                    continue
-                results[j] = RpcError(calls[j][0], code, msg, err.get("data"))
-            elif "result" in item:
-                results[j] = item["result"]
-            else:
-                continue
-            del pending[rid]
-        return failure
